@@ -1,0 +1,192 @@
+// The store's day partitions: one DuckDB file per site-local day under <dataDir>/store/events/,
+// attached to the process's in-memory instance as `ev_YYYYMMDD`. Creates, attaches, detaches,
+// deletes and lists them, keeps each one's applied LSN, and keeps the `events` view over all of them.
+import fs from 'node:fs';
+import path from 'node:path';
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { COLUMNS, duckType, eventsTableDDL } from '../../core/event-contract.js';
+import { dayAlias, isDay } from './days.js';
+
+export interface PartitionInfo {
+  day: string;
+  file: string;
+  /** The database file plus its WAL, if one is open. */
+  bytes: number;
+}
+
+interface Attached {
+  readonly day: string;
+  readonly alias: string;
+  readonly file: string;
+  /** Highest log LSN whose rows for this day are committed in this file. */
+  applied: number;
+}
+
+const FILE_RE = /^(\d{4}-\d{2}-\d{2})\.duckdb$/;
+/** Leftovers of an interrupted erasure rewrite (never renamed over the original, so never live). */
+export const REWRITE_SUFFIX = '.rewrite';
+
+export const sqlString = (s: string): string => `'${s.replaceAll("'", "''")}'`;
+
+export function fileBytes(file: string): number {
+  let total = 0;
+  for (const f of [file, `${file}.wal`]) {
+    try {
+      total += fs.statSync(f).size;
+    } catch {
+      // No WAL is the normal state after a checkpoint.
+    }
+  }
+  return total;
+}
+
+/** fsync a directory so a rename or unlink in it survives a power loss. */
+export function syncDir(dir: string): void {
+  const fd = fs.openSync(dir, 'r');
+  try {
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** Runs `fn` while no reader query is in flight (see Store: ReadPool.exclusive). */
+export type Exclusive = <T>(fn: () => Promise<T>) => Promise<T>;
+
+export class Partitions {
+  private readonly byDay = new Map<string, Attached>();
+
+  constructor(
+    private readonly conn: DuckDBConnection,
+    readonly dir: string,
+    /**
+     * Fences file swaps off from readers. A DETACHed database stays open while a query still uses
+     * it, and when that query ends DuckDB closes it and deletes "<file>.wal" by name, which by then
+     * may be the WAL of the file renamed into its place. So no reader may run across a detach.
+     */
+    readonly exclusive: Exclusive = (fn) => fn(),
+  ) {}
+
+  fileOf(day: string): string {
+    return path.join(this.dir, `${day}.duckdb`);
+  }
+
+  /** Attaches every day file found on disk; removes leftovers of interrupted rewrites first. */
+  async openAll(): Promise<void> {
+    fs.mkdirSync(this.dir, { recursive: true });
+    for (const name of fs.readdirSync(this.dir)) {
+      if (name.includes(REWRITE_SUFFIX)) fs.rmSync(path.join(this.dir, name), { force: true });
+    }
+    const days = fs.readdirSync(this.dir).map((n) => FILE_RE.exec(n)?.[1]).filter((d): d is string => d !== undefined && isDay(d));
+    for (const day of days.sort()) await this.attach(day);
+    await this.refreshView();
+  }
+
+  has(day: string): boolean {
+    return this.byDay.has(day);
+  }
+
+  aliasOf(day: string): string | undefined {
+    return this.byDay.get(day)?.alias;
+  }
+
+  applied(day: string): number {
+    return this.byDay.get(day)?.applied ?? 0;
+  }
+
+  setApplied(day: string, lsn: number): void {
+    const p = this.byDay.get(day);
+    if (p) p.applied = lsn;
+  }
+
+  /** Attached days, ascending. */
+  days(): string[] {
+    return [...this.byDay.keys()].sort();
+  }
+
+  list(): PartitionInfo[] {
+    return this.days().map((day) => {
+      const file = this.byDay.get(day)!.file;
+      return { day, file, bytes: fileBytes(file) };
+    });
+  }
+
+  /** The day's partition, created (file, tables, applied = 0) if it does not exist yet. */
+  async ensure(day: string): Promise<string> {
+    const have = this.byDay.get(day);
+    if (have) return have.alias;
+    const alias = await this.attach(day);
+    await this.refreshView();
+    return alias;
+  }
+
+  /**
+   * Attaches one day file (creating it when missing) and makes sure its tables exist and carry every
+   * contract column: a file written before a column was added gets it as NULLs, so appends and the
+   * UNION ALL BY NAME view keep working across contract changes.
+   */
+  async attach(day: string): Promise<string> {
+    const alias = dayAlias(day);
+    const file = this.fileOf(day);
+    await this.conn.run(`ATTACH ${sqlString(file)} AS ${alias}`);
+    try {
+      await this.conn.run('BEGIN');
+      await this.conn.run(eventsTableDDL(`${alias}.main.events`));
+      await this.conn.run(`CREATE TABLE IF NOT EXISTS ${alias}.main.applied (lsn UBIGINT NOT NULL)`);
+      const have = await this.conn.runAndReadAll(
+        `SELECT column_name FROM duckdb_columns() WHERE database_name = ${sqlString(alias)} AND table_name = 'events'`,
+      );
+      const present = new Set(have.getRowsJS().map((r) => String(r[0])));
+      for (const col of COLUMNS) {
+        if (!present.has(col.name)) await this.conn.run(`ALTER TABLE ${alias}.main.events ADD COLUMN "${col.name}" ${duckType(col.kind)}`);
+      }
+      const rows = (await this.conn.runAndReadAll(`SELECT lsn FROM ${alias}.main.applied`)).getRowsJS();
+      if (rows.length === 0) await this.conn.run(`INSERT INTO ${alias}.main.applied VALUES (0)`);
+      await this.conn.run('COMMIT');
+      this.byDay.set(day, { day, alias, file, applied: rows.length === 0 ? 0 : Number(rows[0]![0]) });
+    } catch (err) {
+      await this.conn.run('ROLLBACK').catch(() => undefined);
+      await this.conn.run(`DETACH ${alias}`).catch(() => undefined);
+      throw err;
+    }
+    return alias;
+  }
+
+  /**
+   * Detaches a day (DuckDB checkpoints it on the way, so its WAL is folded in and removed). Call
+   * inside `exclusive`.
+   */
+  async detach(day: string): Promise<void> {
+    const p = this.byDay.get(day);
+    if (!p) return;
+    this.byDay.delete(day);
+    await this.refreshView();
+    await this.conn.run(`DETACH ${p.alias}`);
+  }
+
+  /** Detaches and deletes a day file: the whole-partition delete behind retention. */
+  async drop(day: string): Promise<void> {
+    const file = this.fileOf(day);
+    await this.exclusive(async () => {
+      await this.detach(day);
+      fs.rmSync(file, { force: true });
+      fs.rmSync(`${file}.wal`, { force: true });
+    });
+    syncDir(this.dir);
+  }
+
+  /**
+   * `memory.main.events`: every partition in one view, for ad-hoc and admin queries. Stats code
+   * should prefer Store.eventsFrom(), which names only the days it needs.
+   */
+  async refreshView(): Promise<void> {
+    await this.conn.run(`CREATE OR REPLACE VIEW memory.main.events AS ${this.unionOf(this.days())}`);
+  }
+
+  /** A SELECT over the `events` tables of the given attached days (an empty relation when none). */
+  unionOf(days: readonly string[]): string {
+    const aliases = days.map((d) => this.byDay.get(d)?.alias).filter((a): a is string => a !== undefined);
+    if (aliases.length === 0) return 'SELECT * FROM memory.main.no_events';
+    return aliases.map((a) => `SELECT * FROM ${a}.main.events`).join(' UNION ALL BY NAME ');
+  }
+}

@@ -1,0 +1,446 @@
+// The store: applies the durable log's Arrow records to DuckDB exactly once, serves read-only SQL
+// over them, and owns the files (day partitions, meta) behind retention and erasure.
+//
+// Physical layout, and why:
+// - One in-memory DuckDB instance per process with the files ATTACHed: <dataDir>/store/meta.duckdb
+//   (sites, hashed secret keys, the applied log position, erased site ids; later accounts and CTAs)
+//   and one file per day, <dataDir>/store/events/<YYYY-MM-DD>.duckdb, attached as ev_YYYYMMDD.
+// - The day is the SITE-LOCAL date in column `day`, so one site-day lives in exactly one file: a
+//   site's retention and erasure never split a file's rows by time, only by site.
+// - Retention deletes whole files, and erasure rewrites a file without the site (ATTACH a new file,
+//   INSERT … SELECT … WHERE site_id NOT IN (…), DETACH both, rename over, re-ATTACH). DuckDB's DELETE
+//   only marks rows and keeps their bytes in the file; a rewrite gives the space back and leaves
+//   nothing of the site on disk (tested by searching every file's bytes for a marker).
+// - Each day file has table `events` (the contract's DDL) and `applied(lsn)`. DuckDB refuses to write
+//   two attached databases in one transaction, so the applied LSN lives in each day file, committed
+//   with that day's rows; the global applied LSN in meta is written after all days and is only where
+//   replay starts. A crash between the two leaves each day file knowing what it already holds.
+// - Dedup (dedup.ts): a re-sent event id is looked for in its day's and the previous day's partition
+//   (≥ 24 h window). An in-memory Bloom filter per recent day clears almost every row; only flagged
+//   ids get an exact semi-join in DuckDB. Rows are then appended straight into the day table.
+// - All writes go through one queue (DuckDB has one writer per database, and the multi-step
+//   operations must not interleave); reads run on their own connections.
+import fs from 'node:fs';
+import path from 'node:path';
+import { DuckDBInstance, StatementType, type DuckDBConnection } from '@duckdb/node-api';
+import { eventsTableDDL } from '../../core/event-contract.js';
+import { metrics } from '../../core/metrics.js';
+import {
+  ChunkAppender, SITE_COLUMN, dayRuns, decodePayload, distinctStrings, stringAt,
+  type BatchColumns, type Run,
+} from './append-chunk.js';
+import type { StoreContext } from './context.js';
+import { dayNumber, dayString } from './days.js';
+import { Deduper } from './dedup.js';
+import { daysHolding, rewriteDay, rewriteMeta } from './erase.js';
+import { Keys } from './keys.js';
+import { META, META_MIGRATIONS, SCHEMA_VERSION_DDL } from './meta-schema.js';
+import { Partitions, REWRITE_SUFFIX, fileBytes, sqlString, type PartitionInfo } from './partitions.js';
+import { dropBefore, purgeExpired, type PurgeResult } from './retention.js';
+import { Sites } from './sites.js';
+import { exec, plainRows, toDuckParams, type Params } from './values.js';
+import { WriteQueue } from './write-queue.js';
+
+export type { Site, SiteInput, SitePatch } from './sites.js';
+export type { SecretKey } from './keys.js';
+export type { PartitionInfo } from './partitions.js';
+export type { PurgeResult } from './retention.js';
+
+export interface LogRecord {
+  lsn: number;
+  payload: Uint8Array;
+}
+
+export interface ApplyResult {
+  /** Rows appended. */
+  rows: number;
+  /** Rows not appended because their event id was already stored (or repeated in this call). */
+  duplicates: number;
+  /** Days ('YYYY-MM-DD') that received rows or had their applied LSN moved. */
+  days: string[];
+}
+
+const READERS = 2;
+
+/**
+ * Reader connections, each running one query at a time; a query goes to the least busy one.
+ * `exclusive` holds new reads back and waits out running ones, for file swaps (see Partitions).
+ */
+class ReadPool {
+  private readonly busy: number[];
+  private readonly tails: Promise<unknown>[];
+  private gate: Promise<void> | undefined;
+
+  constructor(private readonly conns: DuckDBConnection[]) {
+    this.busy = conns.map(() => 0);
+    this.tails = conns.map(() => Promise.resolve());
+  }
+
+  run<T>(fn: (conn: DuckDBConnection) => Promise<T>): Promise<T> {
+    if (this.gate) return this.gate.then(() => this.run(fn));
+    let i = 0;
+    for (let k = 1; k < this.conns.length; k++) if (this.busy[k]! < this.busy[i]!) i = k;
+    this.busy[i]!++;
+    const conn = this.conns[i]!;
+    const next = this.tails[i]!.then(
+      () => fn(conn),
+      () => fn(conn),
+    );
+    this.tails[i] = next.then(
+      () => this.busy[i]!--,
+      () => this.busy[i]!--,
+    );
+    return next;
+  }
+
+  async exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    while (this.gate) await this.gate;
+    let open!: () => void;
+    this.gate = new Promise<void>((resolve) => (open = resolve));
+    try {
+      await Promise.allSettled(this.tails);
+      return await fn();
+    } finally {
+      this.gate = undefined;
+      open();
+    }
+  }
+
+  close(): void {
+    for (const c of this.conns) c.closeSync();
+  }
+}
+
+export class Store {
+  readonly sites: Sites;
+  readonly keys: Keys;
+  private readonly queue = new WriteQueue();
+  private readonly eventsAppender = new ChunkAppender();
+  private readonly deduper: Deduper;
+  /** Attached databases written since the last checkpoint. */
+  private readonly touched = new Set<string>();
+  private closed = false;
+
+  private constructor(
+    readonly dataDir: string,
+    private readonly storeDir: string,
+    private readonly instance: DuckDBInstance,
+    private readonly writer: DuckDBConnection,
+    private readonly readers: ReadPool,
+    private readonly parts: Partitions,
+    private applied: number,
+    private readonly erased: Set<string>,
+  ) {
+    const ctx: StoreContext = {
+      write: (fn) => this.write(() => fn(this.writer)),
+      read: (sql, params) => this.readers.run((conn) => exec(conn, sql, params)),
+    };
+    this.deduper = new Deduper(writer, parts);
+    this.sites = new Sites(ctx, (id) => this.eraseSiteNow(id));
+    this.keys = new Keys(ctx);
+  }
+
+  static async open(dataDir: string): Promise<Store> {
+    const storeDir = path.join(path.resolve(dataDir), 'store');
+    const tmpDir = path.join(storeDir, 'tmp');
+    fs.mkdirSync(storeDir, { recursive: true });
+    // DuckDB spills to temp_directory; keep it under the data dir (covered by the on-disk privacy
+    // tests) and empty it at start, since nothing in it outlives a process.
+    fs.rmSync(tmpDir, { recursive: true, force: true });
+    fs.mkdirSync(tmpDir, { recursive: true });
+    for (const name of fs.readdirSync(storeDir)) {
+      if (name.includes(REWRITE_SUFFIX)) fs.rmSync(path.join(storeDir, name), { force: true });
+    }
+    const instance = await DuckDBInstance.create(':memory:', { temp_directory: tmpDir });
+    const writer = await instance.connect();
+    const readers: DuckDBConnection[] = [];
+    try {
+      await writer.run(eventsTableDDL('memory.main.no_events'));
+      await writer.run('CREATE TEMP TABLE stage_ids (event_id UBIGINT NOT NULL)');
+      await writer.run(`ATTACH ${sqlString(path.join(storeDir, 'meta.duckdb'))} AS ${META}`);
+      await migrateMeta(writer);
+      for (let i = 0; i < READERS; i++) readers.push(await instance.connect());
+      const pool = new ReadPool(readers);
+      const parts = new Partitions(writer, path.join(storeDir, 'events'), (fn) => pool.exclusive(fn));
+      await parts.openAll();
+      const applied = Number((await exec(writer, `SELECT applied_lsn FROM ${META}.main.log_state`))[0]?.applied_lsn ?? 0);
+      const erased = new Set((await exec(writer, `SELECT site_id FROM ${META}.main.erased_sites`)).map((r) => String(r.site_id)));
+      const store = new Store(dataDir, storeDir, instance, writer, pool, parts, applied, erased);
+      store.updateGauges();
+      return store;
+    } catch (err) {
+      for (const r of readers) r.closeSync();
+      writer.closeSync();
+      instance.closeSync();
+      throw err;
+    }
+  }
+
+  /** Highest LSN such that every record ≤ it is applied. Replay starts after it. */
+  get appliedLsn(): number {
+    return this.applied;
+  }
+
+  /** Writes queued or running (the store's queue depth for backpressure and /metrics). */
+  get pendingWrites(): number {
+    return this.queue.depth;
+  }
+
+  /**
+   * Applies log records exactly once. Records must come in LSN order; those ≤ appliedLsn are skipped.
+   * Per day: one transaction appends the rows of records newer than that day's applied LSN, minus
+   * event ids already stored in that day or the one before (or repeated in this call), and moves the
+   * day's applied LSN. Then the global applied LSN is written to meta.
+   */
+  apply(records: readonly LogRecord[]): Promise<ApplyResult> {
+    return this.write(() => this.applyNow(records, undefined));
+  }
+
+  /**
+   * @internal Tests only: applies just `days` and leaves the global applied LSN alone, as a crash
+   * between two day transactions would.
+   */
+  _applyDaysOnly(records: readonly LogRecord[], days: readonly string[]): Promise<ApplyResult> {
+    return this.write(() => this.applyNow(records, new Set(days)));
+  }
+
+  /** CHECKPOINTs every attached database written since the last checkpoint. */
+  checkpoint(): Promise<void> {
+    return this.write(async () => {
+      for (const alias of [...this.touched]) {
+        // A day dropped or rewritten since it was touched is already checkpointed (DETACH does it).
+        const attached = alias === META || this.parts.days().some((d) => this.parts.aliasOf(d) === alias);
+        if (attached) await this.writer.run(`CHECKPOINT ${alias}`);
+        this.touched.delete(alias);
+      }
+      this.updateGauges();
+    });
+  }
+
+  /**
+   * Read-only SQL (SELECT / EXPLAIN) on a reader connection. `events` is a view over every day
+   * partition; `meta.main.*` holds sites and keys. Values: integers as numbers (strings past 2^53),
+   * TIMESTAMP as Date, DATE as 'YYYY-MM-DD'. Params: `$1`-style array or `$name` record.
+   */
+  async query(sql: string, params?: Params): Promise<Record<string, unknown>[]> {
+    return this.readers.run(async (conn) => {
+      const stmt = await conn.prepare(sql);
+      try {
+        if (stmt.statementType !== StatementType.SELECT && stmt.statementType !== StatementType.EXPLAIN) {
+          throw new Error('Store.query runs SELECT and EXPLAIN statements only');
+        }
+        const values = toDuckParams(params);
+        if (values !== undefined) stmt.bind(values);
+        return plainRows(await stmt.runAndReadAll());
+      } finally {
+        stmt.destroySync();
+      }
+    });
+  }
+
+  /**
+   * A parenthesized subquery over the `events` of the attached days in [fromDay, toDay] (site-local
+   * 'YYYY-MM-DD'), to embed as `FROM ${store.eventsFrom(a, b)} AS e WHERE e.site_id = $1`. Days
+   * without a partition are simply absent; with none at all it is an empty relation of the same shape.
+   */
+  eventsFrom(fromDay: string, toDay: string): string {
+    const from = dayNumber(fromDay);
+    const to = dayNumber(toDay);
+    const days = this.parts.days().filter((d) => {
+      const n = dayNumber(d);
+      return n >= from && n <= to;
+    });
+    return `(${this.parts.unionOf(days)})`;
+  }
+
+  partitions(): PartitionInfo[] {
+    return this.parts.list();
+  }
+
+  /** Bytes of every DuckDB file the store owns (day files, meta, their WALs). */
+  totalBytes(): number {
+    return this.parts.list().reduce((a, p) => a + p.bytes, 0) + fileBytes(path.join(this.storeDir, 'meta.duckdb'));
+  }
+
+  /** Deletes the day files before `day` (whole files); returns the days dropped. */
+  dropPartitionsBefore(day: string): Promise<string[]> {
+    dayNumber(day);
+    return this.write(async () => {
+      const dropped = await dropBefore(this.parts, day);
+      for (const d of dropped) this.deduper.forget(d);
+      this.updateGauges();
+      return dropped;
+    });
+  }
+
+  /** Rewrites the partitions holding `siteId` (all, or only `days`) without its rows. */
+  rewriteWithout(siteId: string, days?: readonly string[]): Promise<void> {
+    return this.write(async () => {
+      await this.rewriteSitesNow([siteId], days);
+      this.updateGauges();
+    });
+  }
+
+  /** Applies every site's retention window at `now` by dropping or rewriting whole day files. */
+  purgeExpired(now: number = Date.now()): Promise<PurgeResult> {
+    return this.write(async () => {
+      const sites = await this.sites.list();
+      const result = await purgeExpired(this.writer, this.parts, sites, now);
+      for (const d of [...result.dropped, ...result.rewritten]) this.deduper.forget(d);
+      this.updateGauges();
+      return result;
+    });
+  }
+
+  /** Waits for queued writes, then closes (DuckDB checkpoints every attached file on the way). */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.queue.idle();
+    this.readers.close();
+    this.writer.closeSync();
+    this.instance.closeSync();
+  }
+
+  // ---- inside the write queue ----
+
+  private write<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.closed) return Promise.reject(new Error('store is closed'));
+    return this.queue.run(fn);
+  }
+
+  private async applyNow(records: readonly LogRecord[], onlyDays: ReadonlySet<string> | undefined): Promise<ApplyResult> {
+    const byDay = new Map<number, Run[]>();
+    let last = this.applied;
+    for (const rec of records) {
+      if (rec.lsn <= this.applied) continue;
+      if (rec.lsn <= last) throw new RangeError(`log records out of order: ${rec.lsn} after ${last}`);
+      last = rec.lsn;
+      for (const batch of decodePayload(rec.payload)) {
+        for (const r of this.keptRuns(batch)) {
+          let runs = byDay.get(r.day);
+          if (!runs) byDay.set(r.day, (runs = []));
+          runs.push({ batch, start: r.start, end: r.end, lsn: rec.lsn });
+        }
+      }
+    }
+    const result: ApplyResult = { rows: 0, duplicates: 0, days: [] };
+    for (const dayNum of [...byDay.keys()].sort((a, b) => a - b)) {
+      const day = dayString(dayNum);
+      if (onlyDays && !onlyDays.has(day)) continue;
+      const alias = await this.parts.ensure(day);
+      const dayApplied = this.parts.applied(day);
+      const runs = byDay.get(dayNum)!.filter((r) => r.lsn > dayApplied);
+      if (runs.length === 0) continue;
+      const maxLsn = runs[runs.length - 1]!.lsn;
+      const started = performance.now();
+      await this.writer.run('BEGIN');
+      try {
+        const { kept, duplicates } = await this.deduper.dedup(dayNum, runs);
+        let rows = 0;
+        if (kept.length > 0) {
+          const appender = await this.writer.createAppender('events', 'main', alias);
+          try {
+            rows = this.eventsAppender.append(appender, kept);
+            appender.flushSync();
+          } finally {
+            appender.closeSync();
+          }
+        }
+        await this.writer.run(`UPDATE ${alias}.main.applied SET lsn = ${maxLsn}`);
+        await this.writer.run('COMMIT');
+        this.parts.setApplied(day, maxLsn);
+        this.touched.add(alias);
+        result.rows += rows;
+        result.duplicates += duplicates;
+        result.days.push(day);
+        metrics.storeRows.inc(rows);
+        if (duplicates > 0) metrics.storeDuplicates.inc(duplicates);
+        metrics.storeAppend.observe((performance.now() - started) / 1000);
+      } catch (err) {
+        await this.writer.run('ROLLBACK').catch(() => undefined);
+        throw err;
+      }
+    }
+    if (!onlyDays && last > this.applied) {
+      await this.writer.run(`UPDATE ${META}.main.log_state SET applied_lsn = ${last}`);
+      this.applied = last;
+      this.touched.add(META);
+    }
+    return result;
+  }
+
+  /** The batch's day runs, minus rows of erased sites (whose in-flight records must not revive them). */
+  private keptRuns(batch: BatchColumns): { day: number; start: number; end: number }[] {
+    const runs = dayRuns(batch);
+    if (this.erased.size === 0) return runs;
+    const sites = distinctStrings(batch, SITE_COLUMN);
+    if (![...sites].some((s) => this.erased.has(s))) return runs;
+    const out: { day: number; start: number; end: number }[] = [];
+    for (const r of runs) {
+      let start = -1;
+      for (let i = r.start; i <= r.end; i++) {
+        const keep = i < r.end && !this.erased.has(stringAt(batch, SITE_COLUMN, i) ?? '');
+        if (keep && start < 0) start = i;
+        if (!keep && start >= 0) {
+          out.push({ day: r.day, start, end: i });
+          start = -1;
+        }
+      }
+    }
+    return out;
+  }
+
+  private async rewriteSitesNow(siteIds: readonly string[], days?: readonly string[]): Promise<string[]> {
+    const holding = await daysHolding(this.writer, this.parts, siteIds, days ? days.filter((d) => this.parts.has(d)) : undefined);
+    for (const day of holding) {
+      await rewriteDay(this.writer, this.parts, day, siteIds);
+      this.deduper.forget(day);
+    }
+    return holding;
+  }
+
+  /** sites.delete: the site's events, keys and row, then a fresh meta file. Runs inside the queue. */
+  private async eraseSiteNow(siteId: string): Promise<void> {
+    // From now on, records still in the log for this site are dropped at apply.
+    this.erased.add(siteId);
+    await this.rewriteSitesNow([siteId]);
+    await this.writer.run('BEGIN');
+    try {
+      await exec(this.writer, `DELETE FROM ${META}.main.secret_keys WHERE site_id = $1`, [siteId]);
+      await exec(this.writer, `DELETE FROM ${META}.main.sites WHERE id = $1`, [siteId]);
+      await exec(this.writer, `INSERT OR IGNORE INTO ${META}.main.erased_sites VALUES ($1, epoch_ms($2::BIGINT))`, [siteId, Date.now()]);
+      await this.writer.run('COMMIT');
+    } catch (err) {
+      await this.writer.run('ROLLBACK').catch(() => undefined);
+      throw err;
+    }
+    await rewriteMeta(this.writer, this.storeDir, (fn) => this.readers.exclusive(fn));
+    this.touched.delete(META);
+    this.updateGauges();
+  }
+
+  private updateGauges(): void {
+    metrics.storePartitions.set(this.parts.days().length);
+    metrics.storeBytes.set(this.totalBytes());
+  }
+}
+
+async function migrateMeta(conn: DuckDBConnection): Promise<void> {
+  await conn.run(SCHEMA_VERSION_DDL);
+  const rows = await exec(conn, `SELECT max(version) AS v FROM ${META}.main.schema_version`);
+  let version = Number(rows[0]?.v ?? 0);
+  while (version < META_MIGRATIONS.length) {
+    await conn.run('BEGIN');
+    try {
+      for (const sql of META_MIGRATIONS[version]!) await conn.run(sql);
+      version++;
+      await conn.run(`DELETE FROM ${META}.main.schema_version`);
+      await conn.run(`INSERT INTO ${META}.main.schema_version VALUES (${version})`);
+      await conn.run('COMMIT');
+    } catch (err) {
+      await conn.run('ROLLBACK').catch(() => undefined);
+      throw err;
+    }
+  }
+}

@@ -1,0 +1,121 @@
+// Edge → pool → log: requests whose bodies are complete wait here (bounded) until the pool has room;
+// then every waiting request goes in ONE task (so a busy edge batches many requests per pool round
+// trip), the task's single Arrow buffer is appended to the log once (group commit shares the fsync),
+// and only then does each request get its answer. Nothing here touches individual events.
+import { Piscina } from 'piscina';
+import { metrics } from '../../core/metrics.js';
+import { addWorkerCounts } from '../../core/metrics.js';
+import type { RequestInput, RequestOutcome } from '../pipeline/process-request.js';
+import type { PoolResult, PoolTask } from '../pool/worker.js';
+
+export interface DurableLog {
+  append(payload: Uint8Array): Promise<number>;
+  readonly failed: boolean;
+}
+
+export interface AppliedSink {
+  /** Hands a durable record to the store applier. */
+  enqueue(record: { lsn: number; payload: Uint8Array }): void;
+  /** Bytes acknowledged but not yet in DuckDB: the log queue. */
+  readonly pendingBytes: number;
+}
+
+export type Settled = { outcome: RequestOutcome; durable: boolean; error?: 'not_durable' | 'internal' };
+
+interface Waiting {
+  input: RequestInput;
+  settle: (s: Settled) => void;
+}
+
+const MAX_REQUESTS_PER_TASK = 256;
+const MAX_BYTES_PER_TASK = 8 * 1024 * 1024;
+
+export class Dispatcher {
+  private readonly queue: Waiting[] = [];
+  private head = 0;
+  private inflight = 0;
+
+  constructor(
+    private readonly pool: Piscina<PoolTask, PoolResult>,
+    private readonly log: DurableLog,
+    private readonly sink: AppliedSink,
+    private readonly limits: { edgeQueue: number; poolTasks: number; logBytes: number },
+  ) {
+    metrics.queueLimit.set({ queue: 'edge' }, limits.edgeQueue);
+    metrics.queueLimit.set({ queue: 'pool' }, limits.poolTasks);
+    metrics.queueLimit.set({ queue: 'log' }, limits.logBytes);
+  }
+
+  get waiting(): number {
+    return this.queue.length - this.head;
+  }
+
+  /** Whether a new request may enter (checked before its body is read). */
+  admits(): 'ok' | 'overloaded' | 'not_durable' {
+    if (this.log.failed) return 'not_durable';
+    if (this.waiting >= this.limits.edgeQueue || this.sink.pendingBytes >= this.limits.logBytes) return 'overloaded';
+    return 'ok';
+  }
+
+  submit(input: RequestInput, settle: (s: Settled) => void): void {
+    this.queue.push({ input, settle });
+    metrics.queueDepth.set({ queue: 'edge' }, this.waiting);
+    this.pump();
+  }
+
+  private pump(): void {
+    while (this.inflight < this.limits.poolTasks && this.waiting > 0) {
+      const batch: Waiting[] = [];
+      let bytes = 0;
+      while (this.waiting > 0 && batch.length < MAX_REQUESTS_PER_TASK && bytes < MAX_BYTES_PER_TASK) {
+        const w = this.queue[this.head]!;
+        this.queue[this.head++] = undefined as unknown as Waiting;
+        batch.push(w);
+        bytes += w.input.body.byteLength;
+      }
+      if (this.head > 1024 && this.head * 2 > this.queue.length) {
+        this.queue.splice(0, this.head);
+        this.head = 0;
+      }
+      this.run(batch);
+    }
+    metrics.queueDepth.set({ queue: 'edge' }, this.waiting);
+    metrics.queueDepth.set({ queue: 'pool' }, this.inflight);
+  }
+
+  private run(batch: Waiting[]): void {
+    this.inflight++;
+    const task: PoolTask = { requests: batch.map((w) => w.input) };
+    // Bodies were allocated standalone by the edge, so transferring their buffers moves only them.
+    const transferList = batch.map((w) => w.input.body.buffer as ArrayBuffer);
+    const started = process.hrtime.bigint();
+    this.pool
+      .run(task, { transferList })
+      .then(async (result) => {
+        metrics.poolTaskSeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
+        addWorkerCounts(result.counts);
+        let durable = true;
+        if (result.arrow) {
+          try {
+            const lsn = await this.log.append(result.arrow);
+            this.sink.enqueue({ lsn, payload: result.arrow });
+            metrics.logRecords.inc();
+            metrics.eventsAccepted.inc(result.rows);
+          } catch {
+            // The log refuses everything after its first failure; count each refused record.
+            metrics.logFailures.inc();
+            durable = false;
+          }
+        }
+        batch.forEach((w, i) => w.settle({ outcome: result.outcomes[i]!, durable, ...(durable ? {} : { error: 'not_durable' as const }) }));
+      })
+      .catch(() => {
+        // A worker died (resource limits) or the pool is closing: these requests were not stored.
+        for (const w of batch) w.settle({ outcome: { ok: false, code: 'BEACONRY_ERR_INTERNAL', message: 'processing failed', received: 0 }, durable: false, error: 'internal' });
+      })
+      .finally(() => {
+        this.inflight--;
+        this.pump();
+      });
+  }
+}

@@ -1,0 +1,33 @@
+// Write-ahead log, I/O seam: the few node:fs/promises calls that change the log on disk (writes,
+// fsyncs, truncation, deletion), so tests can inject a failing fsync or write. Reads use node:fs directly.
+import { open, unlink } from 'node:fs/promises';
+
+/** The part of node's FileHandle the log writes through. */
+export interface LogFileHandle {
+  writev(buffers: readonly NodeJS.ArrayBufferView[], position?: number): Promise<{ bytesWritten: number }>;
+  datasync(): Promise<void>;
+  sync(): Promise<void>;
+  truncate(len?: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface LogIo {
+  /** 'wx' creates a new segment (fails if it exists), 'r+' reopens one, 'r' opens a directory to fsync it. */
+  open(path: string, flags: 'wx' | 'r+' | 'r'): Promise<LogFileHandle>;
+  unlink(path: string): Promise<void>;
+}
+
+export const nodeLogIo: LogIo = {
+  open: (path, flags) => open(path, flags),
+  unlink: (path) => unlink(path),
+};
+
+/** Makes a file's creation or deletion in `dir` durable; without it a crash can forget a new segment. */
+export async function syncDirectory(io: LogIo, dir: string): Promise<void> {
+  const handle = await io.open(dir, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}

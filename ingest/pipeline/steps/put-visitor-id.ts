@@ -1,0 +1,49 @@
+// The only use of the raw IP besides the country: visitor id = HMAC-SHA256 keyed by the site's salt
+// of the event's local day over (site, IP, User-Agent), truncated to 64 bits. Salts rotate daily and
+// are destroyed, so ids cannot be linked across days. One HMAC per request and day (not per event).
+// Also the event id: a 64-bit hash of the client's random id, so a re-sent batch dedups in the store.
+import { createHash, createHmac, randomBytes } from 'node:crypto';
+import { memo, type RequestContext, type Step } from '../context.js';
+
+/**
+ * Key for days whose salt is gone (backfill by secret keys): random per process and never
+ * persisted, so old events get ids that are stable within one import and link to nothing else.
+ */
+const EPHEMERAL_SALT = randomBytes(32);
+
+function hmac64(key: Buffer, parts: readonly string[]): bigint {
+  // JSON of an array of strings is an unambiguous encoding of the parts: no delimiter games.
+  return createHmac('sha256', key).update(JSON.stringify(parts)).digest().readBigUInt64BE(0);
+}
+
+export function visitorIdFor(ctx: RequestContext, day: number): bigint {
+  return memo(ctx, `vid|${day}`, () => {
+    const salt = ctx.salts.saltFor(ctx.site.id, day) ?? Buffer.concat([EPHEMERAL_SALT, Buffer.from(String(day))]);
+    return hmac64(salt, [ctx.site.id, ctx.ip, ctx.ua]);
+  });
+}
+
+export const putVisitorId: Step = (ev, ctx) => {
+  const day = ev.rec.day as number;
+  const vid = visitorIdFor(ctx, day);
+  ev.rec.visitor_id = vid;
+  const sid = ctx.sessionId;
+  ev.rec.session_id = sid === undefined
+    ? 0n // no tab session: rollups split visits by 30 minutes of inactivity
+    : memo(ctx, `sid|${day}`, () => {
+      const salt = ctx.salts.saltFor(ctx.site.id, day) ?? EPHEMERAL_SALT;
+      return hmac64(salt, [ctx.site.id, ctx.ip, ctx.ua, sid]);
+    });
+  return undefined;
+};
+
+export const putEventId: Step = (ev, ctx) => {
+  const id = ev.raw.i;
+  if (id === undefined) {
+    ev.rec.event_id = randomBytes(8).readBigUInt64BE(0);
+    return undefined;
+  }
+  if ((typeof id !== 'string' && typeof id !== 'number') || String(id).length === 0 || String(id).length > 64) return 'invalid_field';
+  ev.rec.event_id = createHash('sha256').update(`${ctx.site.id}\u0000${String(id)}`).digest().readBigUInt64BE(0);
+  return undefined;
+};

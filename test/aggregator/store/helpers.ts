@@ -1,0 +1,67 @@
+// Shared pieces of the store tests: temp data dirs, log records from generated events, expected row
+// values, and a byte search over every file under a directory.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { COLUMNS, type EventRecord } from '../../../core/event-contract.js';
+import { encodeEventBatch } from '../../../ingest/pipeline/arrow-batch.js';
+import type { LogRecord } from '../../../aggregator/store/store.js';
+
+export function tempDir(): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), 'beaconry-store-'));
+}
+
+export function record(lsn: number, events: readonly EventRecord[]): LogRecord {
+  return { lsn, payload: encodeEventBatch(events) };
+}
+
+/** The value Store.query returns for an event column, given the value the pipeline put in. */
+export function expectedValue(kind: string, v: EventRecord[string]): unknown {
+  if (v === undefined || v === null) return null;
+  switch (kind) {
+    case 'u64': {
+      const b = v as bigint;
+      return b <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(b) : b.toString();
+    }
+    case 'timestamp':
+      return new Date(v as number);
+    case 'date':
+      return new Date((v as number) * 86_400_000).toISOString().slice(0, 10);
+    default:
+      return v;
+  }
+}
+
+export function expectedRow(e: EventRecord): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const col of COLUMNS) out[col.name] = expectedValue(col.kind, e[col.name]);
+  return out;
+}
+
+/** Every file under `dir` whose bytes contain `needle` (UTF-8). */
+export function filesContaining(dir: string, needle: string): string[] {
+  const bytes = Buffer.from(needle, 'utf8');
+  const hits: string[] = [];
+  const walk = (d: string): void => {
+    for (const entry of fs.readdirSync(d, { withFileTypes: true })) {
+      const p = path.join(d, entry.name);
+      if (entry.isDirectory()) walk(p);
+      else if (entry.isFile() && fs.readFileSync(p).includes(bytes)) hits.push(p);
+    }
+  };
+  walk(dir);
+  return hits;
+}
+
+export function allFiles(dir: string): string[] {
+  const out: string[] = [];
+  const walk = (d: string): void => {
+    for (const entry of fs.readdirSync(d, { withFileTypes: true })) {
+      const p = path.join(d, entry.name);
+      if (entry.isDirectory()) walk(p);
+      else out.push(p);
+    }
+  };
+  walk(dir);
+  return out;
+}

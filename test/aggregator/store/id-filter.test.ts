@@ -1,0 +1,43 @@
+// The dedup Bloom filter: never a false negative, and false positives rare enough at its capacity.
+import { describe, expect, it } from 'vitest';
+import { IdFilter } from '../../../aggregator/store/id-filter.js';
+import { rng } from './generate-events.js';
+
+const word = (r: () => number): number => Math.floor(r() * 2 ** 32);
+
+describe('IdFilter', () => {
+  it('remembers every id it was given, at and past its capacity', () => {
+    const f = new IdFilter(50_000);
+    const r = rng(1);
+    const ids: [number, number][] = [];
+    for (let i = 0; i < f.capacity * 1.5; i++) ids.push([word(r), word(r)]);
+    for (const [lo, hi] of ids) f.testAndAdd(lo, hi);
+    expect(ids.every(([lo, hi]) => f.has(lo, hi))).toBe(true);
+    expect(f.count).toBe(ids.length);
+  });
+
+  it('says "maybe" for unseen ids about once per million at capacity, also for sequential ids', () => {
+    for (const sequential of [false, true]) {
+      const f = new IdFilter(200_000);
+      const r = rng(2);
+      for (let i = 0; i < f.capacity; i++) {
+        if (sequential) f.testAndAdd(i, 7);
+        else f.testAndAdd(word(r), word(r));
+      }
+      let falsePositives = 0;
+      const probes = 2_000_000;
+      for (let i = 0; i < probes; i++) {
+        const hit = sequential ? f.has(f.capacity + i, 7) : f.has(word(r), word(r));
+        if (hit) falsePositives++;
+      }
+      expect(falsePositives / probes).toBeLessThan(1e-5);
+    }
+  });
+
+  it('flags a repeat on the second testAndAdd', () => {
+    const f = new IdFilter(1000);
+    expect(f.testAndAdd(123, 456)).toBe(false);
+    expect(f.testAndAdd(123, 456)).toBe(true);
+    expect(f.has(123, 457)).toBe(false);
+  });
+});
