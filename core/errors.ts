@@ -11,6 +11,7 @@ export const ERRORS = {
   BEACONRY_ERR_NOT_READY: { status: 503, message: 'The server is starting or replaying its log.' },
   BEACONRY_ERR_MALFORMED: { status: 400, message: 'The body is not a valid batch.' },
   BEACONRY_ERR_BAD_REQUEST: { status: 400, message: 'The request is invalid.' },
+  BEACONRY_ERR_UNKNOWN_SITE: { status: 400, message: 'Website not found.' },
   BEACONRY_ERR_UNSUPPORTED_MEDIA: { status: 415, message: 'Send JSON or msgpack (application/json, application/msgpack, text/plain or no content type).' },
   BEACONRY_ERR_NOT_FOUND: { status: 404, message: 'Not found.' },
   BEACONRY_ERR_METHOD: { status: 405, message: 'Method not allowed.' },
@@ -44,12 +45,31 @@ export interface ErrorResponse {
   body: string;
 }
 
-/** The one place an error becomes an HTTP answer: `{"error":{"code","message",...details}}`. */
-export function errorResponse(err: unknown): ErrorResponse {
+/**
+ * Whose error body to answer with. The Plausible and Umami drop-in endpoints answer in their
+ * clients' shapes (`{"errors":{field:[…]}}`, `{"error":{message,code,status}}`), with our code in
+ * the `x-beaconry-error` header; everything else in ours.
+ */
+export type ErrorDialect = 'beaconry' | 'plausible' | 'umami';
+
+/** Umami's `code` slugs (src/lib/response.ts), by status. */
+const UMAMI_CODES: Record<number, string> = {
+  400: 'bad-request', 401: 'unauthorized', 403: 'forbidden', 404: 'not-found', 409: 'conflict',
+  413: 'payload-too-large', 415: 'bad-request', 429: 'too-many-requests', 500: 'server-error', 503: 'service-unavailable',
+};
+
+/** The JSON body of an error in a dialect (Umami's batch answer nests these per item). */
+export function errorBody(e: BeaconryError, dialect: ErrorDialect = 'beaconry'): unknown {
+  if (dialect === 'beaconry') return { error: { code: e.code, message: e.message, ...e.details } };
+  // Field errors (`details.errors`) as Plausible's changeset traversal gives them; anything else under "request".
+  if (dialect === 'plausible') return { errors: e.details?.errors ?? { request: [e.message] } };
+  return { error: { message: e.message, code: UMAMI_CODES[e.status] ?? 'bad-request', status: e.status } };
+}
+
+/** The one place an error becomes an HTTP answer: `{"error":{"code","message",...details}}`, or a drop-in client's shape. */
+export function errorResponse(err: unknown, dialect: ErrorDialect = 'beaconry'): ErrorResponse {
   const e = err instanceof BeaconryError ? err : new BeaconryError('BEACONRY_ERR_INTERNAL');
-  return {
-    status: e.status,
-    headers: { 'content-type': 'application/json', ...e.headers },
-    body: JSON.stringify({ error: { code: e.code, message: e.message, ...e.details } }),
-  };
+  const headers: Record<string, string> = { 'content-type': 'application/json', ...e.headers };
+  if (dialect !== 'beaconry') headers['x-beaconry-error'] = e.code;
+  return { status: e.status, headers, body: JSON.stringify(errorBody(e, dialect)) };
 }

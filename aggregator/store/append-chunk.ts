@@ -1,7 +1,7 @@
 // Log record → DuckDB rows. Decodes a record's Arrow IPC payload (the pool's encodeEventBatch) and
 // copies its column buffers straight into DuckDB data chunks of 2048 rows for an appender: fixed-width
 // columns are memcpy'd, strings of ≤ 12 ASCII bytes are written as inline duckdb_string_t structs, and
-// only longer strings cost one native call each.
+// a longer string costs one native call per distinct value in a chunk (repeats copy its struct).
 //
 // Why the raw bindings (@duckdb/node-bindings) and not DuckDBVector.setItem: the vector classes keep a
 // JS-side copy that setItem fills one boxed value at a time (a bigint or a DuckDB*Value per cell) and
@@ -18,7 +18,7 @@ import { COLUMNS, type ColumnKind } from '../../core/event-contract.js';
 
 const COLUMN_INDEX = new Map(COLUMNS.map((c, i) => [c.name, i]));
 export const EVENT_ID_COLUMN = COLUMN_INDEX.get('event_id')!;
-export const DAY_COLUMN = COLUMN_INDEX.get('day')!;
+const DAY_COLUMN = COLUMN_INDEX.get('day')!;
 export const SITE_COLUMN = COLUMN_INDEX.get('site_id')!;
 
 const DUCK_TYPE: Record<ColumnKind, DuckDBType> = {
@@ -167,13 +167,6 @@ export function dayRuns(batch: BatchColumns): { day: number; start: number; end:
   return out;
 }
 
-/** Reads one row's u64 column as a bigint (for the rare duplicate path, not the bulk one). */
-export function u64At(batch: BatchColumns, column: number, row: number): bigint {
-  const src = batch.cols[column];
-  if (!src || src.tag !== 'fixed' || src.width !== 8) throw new TypeError('not a u64 column');
-  return new BigUint64Array(src.values.buffer, src.values.byteOffset, batch.length)[row]!;
-}
-
 /** Reads one row's string column (dict or utf8) as a JS string; undefined for NULL. */
 export function stringAt(batch: BatchColumns, column: number, row: number): string | undefined {
   const src = batch.cols[column];
@@ -210,8 +203,8 @@ interface Segment {
 
 /**
  * Fills DuckDB data chunks from runs of Arrow rows and hands them to an appender. One instance per
- * target shape (the events table, or just the event ids for dedup); it reuses one chunk and its
- * scratch buffers, so it is not reentrant, which the store's single write queue guarantees.
+ * target shape (by default the whole events table); it reuses one chunk and its scratch buffers, so
+ * it is not reentrant, which the store's single write queue guarantees.
  */
 export class ChunkAppender {
   private readonly chunk: DuckDBDataChunk;

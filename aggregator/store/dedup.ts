@@ -3,9 +3,9 @@
 //
 // Why a Bloom filter in front of DuckDB: ids are random, so zone maps cannot prune an id lookup and
 // an exact check is a full scan of the event_id column of both partitions — measured at 60–300 ms
-// per apply for 2 × 5M rows here, growing with the day. The filter (4 bytes per stored id, built
-// once per day per process from the partition) answers "certainly new" in memory; only ids it
-// flags (true repeats, or about one false positive per million) go to the exact semi-join.
+// per apply for 2 × 5M rows here, growing with the day. The filter (4–12 bytes per stored id of at
+// most 4 recent days, built once per day per process from the partition) answers "certainly new" in
+// memory; only ids it flags (true repeats, or ~1 false positive per million) go to the exact check.
 import duckdb from '@duckdb/node-bindings';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { EVENT_ID_COLUMN, type Run } from './append-chunk.js';
@@ -147,7 +147,8 @@ export class Deduper {
       return have;
     }
     const rows = Number((await this.conn.runAndReadAll(`SELECT count(*) FROM ${alias}.main.events`)).getRowsJS()[0]![0]);
-    const filter = new IdFilter(Math.max(MIN_CAPACITY, 2 * (rows + incoming)));
+    // Headroom so a growing day rebuilds (one scan) only every ~50% of growth.
+    const filter = new IdFilter(Math.max(MIN_CAPACITY, Math.ceil(1.5 * (rows + incoming))));
     const result = await this.conn.stream(`SELECT event_id FROM ${alias}.main.events`);
     for (let chunk = await result.fetchChunk(); chunk && chunk.rowCount > 0; chunk = await result.fetchChunk()) {
       const n = chunk.rowCount;

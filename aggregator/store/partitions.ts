@@ -20,8 +20,11 @@ interface Attached {
   readonly file: string;
   /** Highest log LSN whose rows for this day are committed in this file. */
   applied: number;
+  /** The file's `events` columns in table order, as indexes into COLUMNS (-1: not in the contract). */
+  order: number[];
 }
 
+const COLUMN_INDEX = new Map(COLUMNS.map((c, i) => [c.name, i]));
 const FILE_RE = /^(\d{4}-\d{2}-\d{2})\.duckdb$/;
 /** Leftovers of an interrupted erasure rewrite (never renamed over the original, so never live). */
 export const REWRITE_SUFFIX = '.rewrite';
@@ -94,6 +97,14 @@ export class Partitions {
     return this.byDay.get(day)?.applied ?? 0;
   }
 
+  /**
+   * The day's `events` columns in table order as COLUMNS indexes: the contract's order, except in a
+   * file that got a newer column by ALTER TABLE (added last), where the appender must follow the file.
+   */
+  columnOrder(day: string): readonly number[] | undefined {
+    return this.byDay.get(day)?.order;
+  }
+
   setApplied(day: string, lsn: number): void {
     const p = this.byDay.get(day);
     if (p) p.applied = lsn;
@@ -142,8 +153,13 @@ export class Partitions {
       }
       const rows = (await this.conn.runAndReadAll(`SELECT lsn FROM ${alias}.main.applied`)).getRowsJS();
       if (rows.length === 0) await this.conn.run(`INSERT INTO ${alias}.main.applied VALUES (0)`);
+      const ordered = await this.conn.runAndReadAll(
+        `SELECT column_name FROM duckdb_columns() WHERE database_name = ${sqlString(alias)} AND table_name = 'events' ORDER BY column_index`,
+      );
+      // -1: a column the contract no longer has; the file stays readable, appends to it are refused.
+      const order = ordered.getRowsJS().map((r) => COLUMN_INDEX.get(String(r[0])) ?? -1);
       await this.conn.run('COMMIT');
-      this.byDay.set(day, { day, alias, file, applied: rows.length === 0 ? 0 : Number(rows[0]![0]) });
+      this.byDay.set(day, { day, alias, file, applied: rows.length === 0 ? 0 : Number(rows[0]![0]), order });
     } catch (err) {
       await this.conn.run('ROLLBACK').catch(() => undefined);
       await this.conn.run(`DETACH ${alias}`).catch(() => undefined);

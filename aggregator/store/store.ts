@@ -62,6 +62,17 @@ export interface ApplyResult {
 
 const READERS = 2;
 
+/** The store is open elsewhere: another process (DuckDB allows one writer per file) or another Store here. */
+export class StoreLockedError extends Error {
+  override name = 'StoreLockedError';
+  constructor(
+    readonly storeDir: string,
+    cause: unknown,
+  ) {
+    super(`the store at ${storeDir} is already open (${(cause as Error).message})`, { cause });
+  }
+}
+
 /**
  * Reader connections, each running one query at a time; a query goes to the least busy one.
  * `exclusive` holds new reads back and waits out running ones, for file swaps (see Partitions).
@@ -115,7 +126,8 @@ export class Store {
   readonly sites: Sites;
   readonly keys: Keys;
   private readonly queue = new WriteQueue();
-  private readonly eventsAppender = new ChunkAppender();
+  /** By table column order (see Partitions.columnOrder); normally just the contract's order. */
+  private readonly appenders = new Map<string, ChunkAppender>();
   private readonly deduper: Deduper;
   /** Attached databases written since the last checkpoint. */
   private readonly touched = new Set<string>();
@@ -140,24 +152,44 @@ export class Store {
     this.keys = new Keys(ctx);
   }
 
+  /** Store dirs open in this process: DuckDB's file lock only keeps other processes out. */
+  private static readonly openDirs = new Set<string>();
+
   static async open(dataDir: string): Promise<Store> {
     const storeDir = path.join(path.resolve(dataDir), 'store');
-    const tmpDir = path.join(storeDir, 'tmp');
-    fs.mkdirSync(storeDir, { recursive: true });
-    // DuckDB spills to temp_directory; keep it under the data dir (covered by the on-disk privacy
-    // tests) and empty it at start, since nothing in it outlives a process.
-    fs.rmSync(tmpDir, { recursive: true, force: true });
-    fs.mkdirSync(tmpDir, { recursive: true });
-    for (const name of fs.readdirSync(storeDir)) {
-      if (name.includes(REWRITE_SUFFIX)) fs.rmSync(path.join(storeDir, name), { force: true });
+    if (Store.openDirs.has(storeDir)) throw new StoreLockedError(storeDir, new Error('already open in this process'));
+    Store.openDirs.add(storeDir);
+    try {
+      return await Store.openUnguarded(dataDir, storeDir);
+    } catch (err) {
+      Store.openDirs.delete(storeDir);
+      throw err;
     }
+  }
+
+  private static async openUnguarded(dataDir: string, storeDir: string): Promise<Store> {
+    const tmpDir = path.join(storeDir, 'tmp');
+    fs.mkdirSync(tmpDir, { recursive: true });
+    // DuckDB spills to temp_directory: keep it under the data dir, where the on-disk privacy tests
+    // look, rather than DuckDB's default next to the process's working directory.
     const instance = await DuckDBInstance.create(':memory:', { temp_directory: tmpDir });
     const writer = await instance.connect();
     const readers: DuckDBConnection[] = [];
     try {
       await writer.run(eventsTableDDL('memory.main.no_events'));
       await writer.run('CREATE TEMP TABLE stage_ids (event_id UBIGINT NOT NULL)');
-      await writer.run(`ATTACH ${sqlString(path.join(storeDir, 'meta.duckdb'))} AS ${META}`);
+      try {
+        await writer.run(`ATTACH ${sqlString(path.join(storeDir, 'meta.duckdb'))} AS ${META}`);
+      } catch (err) {
+        if (/lock/i.test((err as Error).message)) throw new StoreLockedError(storeDir, err);
+        throw err;
+      }
+      // meta's file lock is ours now, so no other process uses this store: leftovers of an
+      // interrupted rewrite and spill files of a dead process can go.
+      for (const name of fs.readdirSync(storeDir)) {
+        if (name.includes(REWRITE_SUFFIX)) fs.rmSync(path.join(storeDir, name), { force: true });
+      }
+      for (const name of fs.readdirSync(tmpDir)) fs.rmSync(path.join(tmpDir, name), { recursive: true, force: true });
       await migrateMeta(writer);
       for (let i = 0; i < READERS; i++) readers.push(await instance.connect());
       const pool = new ReadPool(readers);
@@ -204,9 +236,14 @@ export class Store {
     return this.write(() => this.applyNow(records, new Set(days)));
   }
 
-  /** CHECKPOINTs every attached database written since the last checkpoint. */
+  /**
+   * CHECKPOINTs meta and every day file written since the last checkpoint: their WALs are folded in
+   * and deleted. After it resolves the log may release records ≤ appliedLsn.
+   */
   checkpoint(): Promise<void> {
     return this.write(async () => {
+      // meta always: sites, keys and hosted tables are written through paths that do not track it.
+      this.touched.add(META);
       for (const alias of [...this.touched]) {
         // A day dropped or rewritten since it was touched is already checkpointed (DETACH does it).
         const attached = alias === META || this.parts.days().some((d) => this.parts.aliasOf(d) === alias);
@@ -292,6 +329,15 @@ export class Store {
     });
   }
 
+  /**
+   * Runs `fn` on the writer connection in turn with every other write: the way for code the store
+   * hosts (rollups, accounts) to write its own tables without a second DuckDB writer. `fn` must not
+   * call back into the store's writing methods (it would wait for itself).
+   */
+  withWriter<T>(fn: (conn: DuckDBConnection) => Promise<T>): Promise<T> {
+    return this.write(() => fn(this.writer));
+  }
+
   /** Waits for queued writes, then closes (DuckDB checkpoints every attached file on the way). */
   async close(): Promise<void> {
     if (this.closed) return;
@@ -300,6 +346,7 @@ export class Store {
     this.readers.close();
     this.writer.closeSync();
     this.instance.closeSync();
+    Store.openDirs.delete(this.storeDir);
   }
 
   // ---- inside the write queue ----
@@ -341,7 +388,7 @@ export class Store {
         if (kept.length > 0) {
           const appender = await this.writer.createAppender('events', 'main', alias);
           try {
-            rows = this.eventsAppender.append(appender, kept);
+            rows = this.appenderFor(day).append(appender, kept);
             appender.flushSync();
           } finally {
             appender.closeSync();
@@ -368,6 +415,16 @@ export class Store {
       this.touched.add(META);
     }
     return result;
+  }
+
+  private appenderFor(day: string): ChunkAppender {
+    const order = this.parts.columnOrder(day) ?? [];
+    // Contract changes only add columns; a file holding one the contract dropped cannot be appended to.
+    if (order.includes(-1)) throw new Error(`partition ${day} has a column the event contract no longer has`);
+    const key = order.join(',');
+    let a = this.appenders.get(key);
+    if (!a) this.appenders.set(key, (a = new ChunkAppender(order)));
+    return a;
   }
 
   /** The batch's day runs, minus rows of erased sites (whose in-flight records must not revive them). */

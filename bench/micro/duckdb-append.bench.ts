@@ -17,9 +17,12 @@ import { generateEvents } from '../../test/aggregator/store/generate-events.js';
 
 const N = 100_000;
 const RECORD_ROWS = 1000;
-const INSERT_SAMPLE = 2000;
+const INSERT_SAMPLE = 1000;
+const PREFILL = 300_000;
 
-const events = generateEvents(N, { siteId: '3b9c1f6e-8f3a-4d2b-9c1e-5a6b7c8d9e0f', startMs: Date.UTC(2024, 4, 1), spreadMs: 500 });
+const SITE = '3b9c1f6e-8f3a-4d2b-9c1e-5a6b7c8d9e0f';
+const START = Date.UTC(2024, 4, 1);
+const events = generateEvents(N, { siteId: SITE, startMs: START, spreadMs: 500 });
 const records: LogRecord[] = [];
 for (let i = 0; i < N; i += RECORD_ROWS) records.push({ lsn: records.length + 1, payload: encodeEventBatch(events.slice(i, i + RECORD_ROWS)) });
 const payloadBytes = records.reduce((a, r) => a + r.payload.byteLength, 0);
@@ -81,6 +84,12 @@ const add = (name: string, rows: number, fn: () => Promise<void>, hooks: { befor
   bench.add(name, fn, hooks);
 };
 
+// The JS half alone: Arrow decode + vectors filled, the chunk handed to an appender that drops it.
+const dropChunks = { appendDataChunk: () => undefined } as unknown as DuckDBAppender;
+add('decode Arrow + fill DataChunks only (no DuckDB append)', N, async () => {
+  chunkAppender.append(dropChunks, decodeAll());
+});
+
 add('DataChunk → :memory: table (fill + DuckDB append, no disk)', N, async () => {
   await conn.run('CREATE OR REPLACE TEMP TABLE mem_events AS SELECT * FROM memory.main.no_events_bench');
   const ap = await conn.createAppender('mem_events', 'main', 'temp');
@@ -98,7 +107,7 @@ add('DataChunk → day file + COMMIT (store path, no dedup)', N, async () => {
 
 let store: Store | undefined;
 let storeDir = '';
-add('Store.apply: id staging + semi-join dedup + DataChunk + COMMIT', N, async () => {
+add('Store.apply into a new day: Bloom dedup + DataChunk + COMMIT', N, async () => {
   const res = await store!.apply(records);
   if (res.rows !== N) throw new Error(`applied ${res.rows}`);
 }, {
@@ -109,6 +118,32 @@ add('Store.apply: id staging + semi-join dedup + DataChunk + COMMIT', N, async (
   afterEach: async () => {
     await store?.close();
     fs.rmSync(storeDir, { recursive: true, force: true });
+  },
+});
+
+// Dedup cost must not grow with the day: apply into a day that already holds PREFILL+ rows.
+let big: Store | undefined;
+let bigLsn = 0;
+let bigSeed = 100;
+let bigNext: LogRecord[] = [];
+const bigDir = fs.mkdtempSync(path.join(root, 'big-'));
+/** Another 100k events of the same day with new ids (same ids would all, rightly, be duplicates). */
+function freshRecords(): LogRecord[] {
+  const evs = generateEvents(N, { siteId: SITE, startMs: START, spreadMs: 500, seed: ++bigSeed });
+  const out: LogRecord[] = [];
+  for (let i = 0; i < N; i += RECORD_ROWS) out.push({ lsn: ++bigLsn, payload: encodeEventBatch(evs.slice(i, i + RECORD_ROWS)) });
+  return out;
+}
+add(`Store.apply into a day already holding ≥ ${PREFILL / 1000}k rows`, N, async () => {
+  const res = await big!.apply(bigNext);
+  if (res.rows !== N) throw new Error(`applied ${res.rows}`);
+}, {
+  beforeEach: async () => {
+    if (!big) {
+      big = await Store.open(bigDir);
+      for (let k = 0; k < PREFILL / N; k++) await big.apply(freshRecords());
+    }
+    bigNext = freshRecords();
   },
 });
 
@@ -170,6 +205,7 @@ const rows = bench.tasks.map((t) => {
 console.table(rows);
 console.log(`total ${((performance.now() - started) / 1000).toFixed(1)} s`);
 
+await big?.close();
 conn.closeSync();
 instance.closeSync();
 fs.rmSync(root, { recursive: true, force: true });

@@ -56,11 +56,22 @@ export interface Backend {
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
-/** The one switch: the real server as soon as the lead's harness and build exist. */
-export function startBackend(): Promise<Backend> {
+/**
+ * The one switch. The real server whenever it is built and serves the tracker; the stand-in only
+ * while it does not (said loudly). BEACONRY_TRACKER_TEST_BACKEND=beaconry|stand-in forces one.
+ */
+export async function startBackend(): Promise<Backend> {
+  const forced = process.env.BEACONRY_TRACKER_TEST_BACKEND;
   const helper = path.join(root, 'test/helpers/server.ts');
-  const cli = path.join(root, 'dist/cli/beaconry.js');
-  return existsSync(helper) && existsSync(cli) ? startBeaconry(helper) : startStandIn();
+  const built = existsSync(helper) && existsSync(path.join(root, 'dist/cli/beaconry.js'));
+  if (forced === 'stand-in' || (!built && forced !== 'beaconry')) return startStandIn();
+  const real = await startBeaconry(helper);
+  if (forced === 'beaconry') return real;
+  const script = await fetch(`${real.url}/b.js`).catch(() => undefined);
+  if (script?.status === 200) return real;
+  await real.stop();
+  console.warn('tracker browser tests: the built server does not serve /b.js yet, so they run against the stand-in');
+  return startStandIn();
 }
 
 // ---- the real server --------------------------------------------------------------------------
@@ -110,7 +121,7 @@ async function startBeaconry(helper: string): Promise<Backend> {
             copy_text: text(r.copy_text),
             scroll_depth: num(r.scroll_depth),
             engaged_ms: num(r.engaged_ms),
-            ts: r.ts instanceof Date ? r.ts.getTime() : Number(r.ts),
+            ts: r.ts instanceof Date ? r.ts.getTime() : typeof r.ts === 'string' ? Date.parse(r.ts) : Number(r.ts),
           }));
         },
       };
@@ -134,8 +145,8 @@ function toRow(batch: Wire, ev: Wire): Row {
     event_id: String(ev.i),
     session_id: String(batch.s),
     hostname: url.hostname,
-    // the tracker sends a fragment only in hash mode, where it is part of the page
-    pathname: url.pathname + url.hash,
+    // in hash mode (`hm`) the fragment is part of the page, as in ingest/pipeline/steps/put-page.ts
+    pathname: url.pathname + (ev.hm === true ? url.hash : ''),
     referrer: str(ev.r) ?? (str(batch.r) || null),
     utm_source: url.searchParams.get('utm_source'),
     utm_medium: url.searchParams.get('utm_medium'),

@@ -24,13 +24,14 @@ function main(): void {
   const script = (doc.currentScript ?? doc.querySelector('script[data-site]')) as HTMLScriptElement | null;
   const cfg = script && !ignored(script) && !optedOut() && readConfig(script);
   if (!cfg) {
-    // the page's own beaconry() calls keep working (callbacks run); nothing is sent
+    // the page's own beaconry() calls keep working (they do nothing); nothing is sent
     replay(createApi());
     return;
   }
 
   connect(cfg.api, sessionId(), doc.referrer);
-  const emit = (ev: TrackerEvent): void => push(Object.assign({ i: rid(), ts: Date.now(), u: pageUrl }, ev));
+  const emit = (ev: TrackerEvent): void =>
+    push(Object.assign({ i: rid(), ts: Date.now(), u: pageUrl, hm: cfg.hash || undefined }, ev));
   const sendNow = (): void => flush(true);
   trackCtas(emit);
   trackLinks(cfg.downloads, emit, sendNow);

@@ -18,6 +18,8 @@ export interface TrackerEvent {
   h?: string;
   $?: { a: unknown; c: unknown };
   ni?: boolean;
+  /** Hash mode: the fragment of `u` is part of the page (the server keeps it in the pathname). */
+  hm?: boolean;
 }
 
 export type Emit = (ev: TrackerEvent) => void;

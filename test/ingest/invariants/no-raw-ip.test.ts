@@ -27,7 +27,7 @@ function v6Bytes(ip: string): Buffer {
 
 /** Every form an IP could take in a file: text (also as UTF-16 and in full/compressed v6), and its 4/16 raw bytes. */
 function needles(ip: string): Buffer[] {
-  const out = [Buffer.from(ip), Buffer.from(ip, 'utf16le')];
+  const out: Buffer[] = [Buffer.from(ip), Buffer.from(ip, "utf16le")];
   if (isIPv4(ip)) {
     out.push(Buffer.from(ip.split('.').map(Number)));
     out.push(Buffer.from(`::ffff:${ip}`));

@@ -1,0 +1,45 @@
+// Small readers shared by the drop-in adapters: byte lengths, event times in the spellings exports
+// use, and JSON objects that arrive as strings. Pure functions over decoded values.
+export function isObject(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+
+/** An object, or a string holding a JSON object (Plausible's `p` and `$` may be either). */
+export function objectOrJson(v: unknown): Record<string, unknown> | undefined {
+  if (isObject(v)) return v;
+  if (typeof v !== 'string') return undefined;
+  try {
+    const parsed: unknown = JSON.parse(v);
+    return isObject(parsed) ? parsed : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const NAIVE = /^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?$/;
+const ZONED = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/i;
+
+/**
+ * An event time for backfills: `ts` in milliseconds (the native key), or `timestamp` as an ISO 8601
+ * time (without a zone it is UTC, as Plausible's and Umami's exports write it) or Unix seconds
+ * (Umami's own field). Undefined when neither is given, 'invalid' when one is given badly.
+ */
+export function eventTime(ts: unknown, timestamp: unknown): number | undefined | 'invalid' {
+  if (ts !== undefined && ts !== null) return typeof ts === 'number' && Number.isFinite(ts) ? Math.trunc(ts) : 'invalid';
+  if (timestamp === undefined || timestamp === null) return undefined;
+  if (typeof timestamp === 'number') return Number.isFinite(timestamp) ? Math.trunc(timestamp * 1000) : 'invalid';
+  if (typeof timestamp !== 'string') return 'invalid';
+  const t = timestamp.trim();
+  if (/^\d{9,11}$/.test(t)) return Number(t) * 1000;
+  let ms = Number.NaN;
+  if (NAIVE.test(t)) ms = Date.parse(`${t.replace(' ', 'T')}Z`);
+  else if (ZONED.test(t)) ms = Date.parse(t);
+  return Number.isFinite(ms) ? ms : 'invalid';
+}
+
+/** A client-chosen event id for idempotent replays (`event_id`), as the native `i`. */
+export function eventId(v: unknown): string | undefined | 'invalid' {
+  if (v === undefined || v === null) return undefined;
+  if ((typeof v !== 'string' && typeof v !== 'number') || String(v).length === 0 || String(v).length > 64) return 'invalid';
+  return String(v);
+}
