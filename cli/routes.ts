@@ -4,6 +4,12 @@ import type { Config } from '../core/config.js';
 import type { Route } from '../core/http.js';
 import type { Store } from '../aggregator/store/store.js';
 import type { KeyRegistry } from '../ingest/registry/key-registry.js';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { trackerRoute } from '../tracker/serve.js';
+
+/** dist/, whether this code runs from dist/cli or from a dist/chunks bundle chunk. */
+const DIST = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 export interface RouteDeps {
   config: Config;
@@ -11,6 +17,9 @@ export interface RouteDeps {
   keys: KeyRegistry;
 }
 
-export function extraRoutes(_deps: RouteDeps): Route[] {
-  return [];
+export function extraRoutes(deps: RouteDeps): Route[] {
+  return [
+    // The tracker script, built by scripts/build.mjs into dist/tracker.
+    trackerRoute(deps.config.trackerPath, path.join(DIST, 'tracker')),
+  ];
 }

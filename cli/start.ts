@@ -107,6 +107,7 @@ export async function start(config: Config): Promise<Running> {
     metrics.storePartitions.set(parts.length);
     metrics.storeBytes.set(parts.reduce((n, p) => n + p.bytes, 0));
     metrics.appliedLag.set(applier.lagSeconds());
+    metrics.poolUtilization.set(pool.utilization);
     const st = wal.stats();
     metrics.logSegments.set(st.segments);
     metrics.ready.set(notReady() ? 0 : 1);

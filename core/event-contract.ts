@@ -135,6 +135,8 @@ export const EVENT_WIRE = {
   referrer: 'r',
   revenue: '$',
   nonInteractive: 'ni',
+  /** The tracker's hash mode: keep the URL's #fragment in the page path. */
+  hashMode: 'hm',
 } as const;
 
 export const MAX_EVENTS_PER_BATCH = 1000;

@@ -1,6 +1,6 @@
 // The page: event `u` or the batch's `u` → hostname, pathname, UTM parameters and which click id
 // was present (the name only: a click id's value identifies a person to an ad network).
-import { URL_MAX_BYTES } from '../../../core/event-contract.js';
+import { EVENT_WIRE, URL_MAX_BYTES } from '../../../core/event-contract.js';
 import { memo, type Step } from '../context.js';
 import { cutBytes, utf8Length } from '../text.js';
 
@@ -46,7 +46,7 @@ export function parsePage(raw: unknown, hashMode: boolean): ParsedPage | undefin
 
 export const putPage: Step = (ev, ctx) => {
   const raw = ev.raw.u ?? ctx.pageUrl;
-  const hashMode = ev.raw.hm === true;
+  const hashMode = ev.raw[EVENT_WIRE.hashMode] === true;
   const page = memo(ctx, `page|${hashMode ? 1 : 0}|${String(raw)}`, () => parsePage(raw, hashMode));
   if (!page) return 'invalid_url';
   ev.rec.hostname = page.hostname;
