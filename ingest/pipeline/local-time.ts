@@ -1,7 +1,9 @@
 // Site-local calendar day and hour of a UTC instant, through Intl (ICU) with a bounded cache of
 // UTC offsets per 15-minute slot: formatToParts costs microseconds, a Map hit costs nanoseconds.
 const formatters = new Map<string, Intl.DateTimeFormat>();
-const offsets = new Map<string, number>();
+/** Per time zone: 15-minute slot → offset. Nested maps avoid building a string key per event. */
+const offsets = new Map<string, Map<number, number>>();
+let cached = 0;
 const SLOT_MS = 15 * 60 * 1000;
 const MAX_CACHE = 20_000;
 
@@ -20,16 +22,25 @@ function formatter(tz: string): Intl.DateTimeFormat {
 export function tzOffsetMs(ts: number, tz: string): number {
   if (tz === 'UTC' || tz === 'Etc/UTC') return 0;
   const slot = Math.floor(ts / SLOT_MS);
-  const key = `${tz}|${slot}`;
-  const hit = offsets.get(key);
+  let zone = offsets.get(tz);
+  if (!zone) {
+    zone = new Map();
+    offsets.set(tz, zone);
+  }
+  const hit = zone.get(slot);
   if (hit !== undefined) return hit;
   const at = slot * SLOT_MS;
   const parts = formatter(tz).formatToParts(new Date(at));
   const get = (type: string): number => Number(parts.find((p) => p.type === type)?.value ?? 0);
   const localAsUtc = Date.UTC(get('year'), get('month') - 1, get('day'), get('hour'), get('minute'));
   const offset = localAsUtc - Math.floor(at / 60_000) * 60_000;
-  if (offsets.size >= MAX_CACHE) offsets.clear();
-  offsets.set(key, offset);
+  if (++cached > MAX_CACHE) {
+    offsets.clear();
+    cached = 0;
+    offsets.set(tz, zone);
+    zone.clear();
+  }
+  zone.set(slot, offset);
   return offset;
 }
 

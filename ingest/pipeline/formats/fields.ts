@@ -1,5 +1,27 @@
-// Small readers shared by the drop-in adapters: byte lengths, event times in the spellings exports
-// use, and JSON objects that arrive as strings. Pure functions over decoded values.
+// Shared by the drop-in adapters: the native event's wire keys (from the contract), event times in
+// the spellings exports use, and JSON objects that arrive as strings. Pure functions.
+import { COLUMNS, EVENT_WIRE } from '../../../core/event-contract.js';
+
+const wireOf = (column: string): string => {
+  const wire = COLUMNS.find((c) => c.name === column)?.wire;
+  if (wire === undefined) throw new Error(`column ${column} has no wire key`);
+  return wire;
+};
+
+/** The keys of a native event, which is what the adapters produce for the steps. */
+export const NATIVE = {
+  ...EVENT_WIRE,
+  type: wireOf('type'),
+  name: wireOf('name'),
+  props: wireOf('props'),
+  scrollDepth: wireOf('scroll_depth'),
+  engagedMs: wireOf('engaged_ms'),
+  link: wireOf('link_url'),
+  userId: wireOf('user_id'),
+  email: wireOf('email'),
+  traits: wireOf('traits'),
+} as const;
+
 export function isObject(v: unknown): v is Record<string, unknown> {
   return v !== null && typeof v === 'object' && !Array.isArray(v);
 }

@@ -4,7 +4,7 @@
 import { PROP_KEY_MAX_BYTES, PROP_MAX_KEYS, PROP_VALUE_MAX_BYTES, URL_MAX_BYTES, type DropReason } from '../../../core/event-contract.js';
 import type { SiteView } from '../context.js';
 import { cutChars, utf8Length } from '../text.js';
-import { eventId, eventTime, isObject, objectOrJson } from './fields.js';
+import { eventId, eventTime, isObject, NATIVE as W, objectOrJson } from './fields.js';
 import { INVALID_INPUT, isSite, resolveSite, type Adapted, type AdaptContext, type DropInFormat, type FormatReply, type ItemFailure, type StepsSummary } from './format.js';
 
 const NAME_MAX_CHARS = 120;
@@ -113,12 +113,12 @@ function adapt(value: unknown, ctx: AdaptContext): Adapted {
   const props = plausibleProps(first(b, 'm', 'meta', 'p', 'props'), errors);
   const revenue = plausibleRevenue(first(b, '$', 'revenue'));
 
-  const raw: Record<string, unknown> = { u: url };
-  if (typeof referrer === 'string' && referrer !== '') raw.r = cutChars(referrer, URL_MAX_BYTES);
-  if (hash === 1 || hash === true) raw.hm = true;
-  if (interactive === false) raw.ni = true;
-  if (props) raw.p = props;
-  if (revenue) raw.$ = revenue;
+  const raw: Record<string, unknown> = { [W.url]: url };
+  if (typeof referrer === 'string' && referrer !== '') raw[W.referrer] = cutChars(referrer, URL_MAX_BYTES);
+  if (hash === 1 || hash === true) raw[W.hashMode] = true;
+  if (interactive === false) raw[W.nonInteractive] = true;
+  if (props) raw[W.props] = props;
+  if (revenue) raw[W.revenue] = revenue;
 
   if (name === 'engagement') {
     let sd = integerIn(b.sd);
@@ -126,26 +126,26 @@ function adapt(value: unknown, ctx: AdaptContext): Adapted {
     let e = integerIn(b.e);
     if (e !== undefined && (e < 0 || e >= ENGAGEMENT_MAX_MS)) e = undefined;
     if (sd === undefined && e === undefined) addError(errors, 'event_name', BLANK_ENGAGEMENT);
-    raw.t = 'engagement';
-    if (sd !== undefined) raw.sd = sd;
-    if (e !== undefined) raw.et = e;
+    raw[W.type] = 'engagement';
+    if (sd !== undefined) raw[W.scrollDepth] = sd;
+    if (e !== undefined) raw[W.engagedMs] = e;
   } else if (name === 'pageview') {
-    raw.t = 'pageview';
+    raw[W.type] = 'pageview';
   } else if (typeof name === 'string' && LINK_EVENTS[name] !== undefined && typeof props?.url === 'string') {
-    raw.t = LINK_EVENTS[name];
-    raw.h = props.url;
+    raw[W.type] = LINK_EVENTS[name];
+    raw[W.link] = props.url;
   } else {
-    raw.t = 'custom';
-    raw.n = name;
+    raw[W.type] = 'custom';
+    raw[W.name] = name;
   }
 
   // Beaconry's additions for replays: the original time and an id that makes a re-run idempotent.
   const ts = eventTime(b.ts, b.timestamp);
   if (ts === 'invalid') addError(errors, 'timestamp', 'must be milliseconds since the epoch (ts), an ISO 8601 time or Unix seconds (timestamp)');
-  else if (ts !== undefined) raw.ts = ts;
+  else if (ts !== undefined) raw[W.ts] = ts;
   const id = eventId(b.event_id);
   if (id === 'invalid') addError(errors, 'event_id', 'must be a string of 1 to 64 characters');
-  else if (id !== undefined) raw.i = id;
+  else if (id !== undefined) raw[W.id] = id;
 
   if (Object.keys(errors).length > 0) return { ok: false, failure: { code: 'BEACONRY_ERR_BAD_REQUEST', message: 'The event is invalid.', details: { errors } } };
 

@@ -45,9 +45,12 @@ export function parsePage(raw: unknown, hashMode: boolean): ParsedPage | undefin
 }
 
 export const putPage: Step = (ev, ctx) => {
-  const raw = ev.raw.u ?? ctx.pageUrl;
+  const own = ev.raw.u;
+  const raw = own ?? ctx.pageUrl;
   const hashMode = ev.raw[EVENT_WIRE.hashMode] === true;
-  const page = memo(ctx, `page|${hashMode ? 1 : 0}|${String(raw)}`, () => parsePage(raw, hashMode));
+  // Most events use the batch's page: a fixed memo key spares building a key from the URL per event.
+  const key = own === undefined ? (hashMode ? 'page|batch|h' : 'page|batch') : `page|${hashMode ? 1 : 0}|${String(own)}`;
+  const page = memo(ctx, key, () => parsePage(raw, hashMode));
   if (!page) return 'invalid_url';
   ev.rec.hostname = page.hostname;
   ev.rec.pathname = page.pathname;

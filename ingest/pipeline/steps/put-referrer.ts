@@ -34,9 +34,21 @@ export function channelOf(medium: string | undefined, kind: SourceKind | undefin
   return 'Direct';
 }
 
+// Referrer hosts repeat endlessly; classifying one walks the source table. Bounded cache, cleared whole.
+const sourceCache = new Map<string, ReturnType<typeof classifySource>>();
+
+function cachedSource(host: string): ReturnType<typeof classifySource> {
+  if (sourceCache.has(host)) return sourceCache.get(host);
+  if (sourceCache.size >= 10_000) sourceCache.clear();
+  const c = classifySource(host);
+  sourceCache.set(host, c);
+  return c;
+}
+
 export const putReferrer: Step = (ev, ctx) => {
-  const raw = ev.raw.r ?? ctx.referrer;
-  const ref = memo(ctx, `ref|${String(raw)}`, () => parseReferrer(raw));
+  const own = ev.raw.r;
+  const raw = own ?? ctx.referrer;
+  const ref = memo(ctx, own === undefined ? 'ref|batch' : `ref|${String(own)}`, () => parseReferrer(raw));
   const rec = ev.rec;
   // A referrer from the site itself is navigation, not acquisition.
   const external = ref && ref.host !== rec.hostname ? ref : undefined;
@@ -47,7 +59,7 @@ export const putReferrer: Step = (ev, ctx) => {
     source = c?.source ?? rec.utm_source;
     kind = c?.kind;
   } else if (external) {
-    const c = classifySource(external.host);
+    const c = cachedSource(external.host);
     source = c?.source ?? external.host;
     kind = c?.kind;
   }

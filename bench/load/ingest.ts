@@ -1,0 +1,119 @@
+// Ingest throughput, end to end: autocannon drives realistic 50-event msgpack batches into the real
+// server on 127.0.0.1; afterwards the rows in DuckDB are counted and must equal what was
+// acknowledged. In the same run: a bare uWS server that reads the body and answers 204 (the edge
+// ceiling), the same plus our bounded decoder (the decode ceiling), and a typical Node backend
+// (node:http, JSON, one INSERT per request into DuckDB). Medians of repeated runs, and ratios.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import autocannon from 'autocannon';
+import { generateBatches, type GeneratedRequest } from './batches.js';
+import { spawnServer, type Spawned } from './spawn.js';
+import { median } from '../machine.js';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const CLI = path.join(ROOT, 'dist/cli/beaconry.js');
+const TSX = ['--import', 'tsx'];
+
+export interface RunStats {
+  requestsPerSec: number;
+  eventsPerSec: number;
+  p50: number;
+  p99: number;
+  non2xx: number;
+  errors: number;
+  /** Events in 2xx answers. */
+  acked: number;
+}
+
+export interface IngestReport {
+  durationSec: number;
+  repeats: number;
+  connections: number;
+  eventsPerBatch: number;
+  targets: Record<string, { runs: RunStats[]; median: RunStats }>;
+  beaconry: { acknowledgedEvents: number; storedRows: number; halfLoad?: RunStats };
+}
+
+function fire(port: number, reqs: GeneratedRequest[], opts: { duration: number; connections: number; json?: boolean; path: string; rate?: number }): Promise<RunStats> {
+  return new Promise((resolve, reject) => {
+    autocannon(
+      {
+        url: `http://127.0.0.1:${port}`,
+        connections: opts.connections,
+        duration: opts.duration,
+        ...(opts.rate ? { overallRate: opts.rate } : {}),
+        // The API, not the CLI: the CLI reads body files as UTF-8 and corrupts binary msgpack.
+        requests: reqs.map((r) => ({
+          method: 'POST' as const,
+          path: opts.path,
+          headers: { 'content-type': 'text/plain', 'user-agent': r.userAgent },
+          body: opts.json ? r.json : r.body,
+        })),
+      },
+      (err, result) => {
+        if (err) return reject(err);
+        const events = reqs[0]!.events;
+        resolve({
+          requestsPerSec: result.requests.average,
+          eventsPerSec: (result['2xx'] * events) / opts.duration,
+          p50: result.latency.p50,
+          p99: result.latency.p99,
+          non2xx: result.non2xx,
+          errors: result.errors + result.timeouts,
+          acked: result['2xx'] * events,
+        });
+      },
+    );
+  });
+}
+
+function med(runs: RunStats[]): RunStats {
+  const pick = (k: keyof RunStats) => median(runs.map((r) => r[k]));
+  return { requestsPerSec: pick('requestsPerSec'), eventsPerSec: pick('eventsPerSec'), p50: pick('p50'), p99: pick('p99'), non2xx: pick('non2xx'), errors: pick('errors'), acked: pick('acked') };
+}
+
+export async function runIngestBench(opts: { duration?: number; repeats?: number; connections?: number; profile?: boolean } = {}): Promise<IngestReport> {
+  const duration = opts.duration ?? 10;
+  const repeats = opts.repeats ?? 3;
+  const connections = opts.connections ?? 32;
+  const reqs = generateBatches(512, 50);
+  const report: IngestReport = { durationSec: duration, repeats, connections, eventsPerBatch: 50, targets: {}, beaconry: { acknowledgedEvents: 0, storedRows: 0 } };
+
+  let ackedTotal = 0;
+  const measure = async (name: string, start: () => Promise<Spawned>, path: (s: Spawned) => string, json = false): Promise<Spawned> => {
+    const server = await start();
+    const runs: RunStats[] = [];
+    ackedTotal = (await fire(server.port, reqs, { duration: 2, connections, json, path: path(server) })).acked; // warm-up, not in the medians
+    for (let i = 0; i < repeats; i++) runs.push(await fire(server.port, reqs, { duration, connections, json, path: path(server) }));
+    report.targets[name] = { runs, median: med(runs) };
+    process.stderr.write(`  ${name}: ${Math.round(med(runs).eventsPerSec)} events/s, p50 ${med(runs).p50} ms, p99 ${med(runs).p99} ms\n`);
+    return server;
+  };
+
+  (await measure('bare uWS (read body, 204)', () => spawnServer([...TSX, path.join(ROOT, 'bench/load/servers/bare-uws.ts')]), () => '/')).stop();
+  (await measure('uWS + decode only', () => spawnServer([...TSX, path.join(ROOT, 'bench/load/servers/bare-uws.ts'), 'decode']), () => '/')).stop();
+  (await measure('typical Node (node:http, JSON, INSERT per request)', () => spawnServer([...TSX, path.join(ROOT, 'bench/load/servers/typical-node.ts')]), () => '/', true)).stop();
+
+  // The real thing, with a fresh data dir and a site.
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'beaconry-bench-'));
+  const env = { BEACONRY_DATA_DIR: dataDir, BEACONRY_HOST: '127.0.0.1', BEACONRY_PORT: '0', BEACONRY_LOG_LEVEL: 'info', BEACONRY_DISK_FREE_MIN: '0' };
+  const site = JSON.parse(execFileSync(process.execPath, [CLI, 'site', 'add', 'bench.example', '--json'], { env: { ...process.env, ...env } }).toString()) as { publicKey: string };
+  const profDir = path.join(ROOT, 'bench/results/profile');
+  const nodeArgs = opts.profile ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [];
+  const beaconry = await measure('Beaconry (durable, end to end)', () => spawnServer([...nodeArgs, CLI, 'start'], env), () => `/api/v1/batch?k=${site.publicKey}`);
+  // p99 at half the measured maximum rate.
+  const max = report.targets['Beaconry (durable, end to end)']!.median.requestsPerSec;
+  report.beaconry.halfLoad = await fire(beaconry.port, reqs, { duration, connections, path: `/api/v1/batch?k=${site.publicKey}`, rate: Math.max(1, Math.floor(max / 2)) });
+  process.stderr.write(`  Beaconry at half load: p50 ${report.beaconry.halfLoad.p50} ms, p99 ${report.beaconry.halfLoad.p99} ms\n`);
+  const acked = ackedTotal + report.targets['Beaconry (durable, end to end)']!.runs.reduce((n, r) => n + r.acked, 0) + report.beaconry.halfLoad.acked;
+  await beaconry.stop(); // SIGTERM: apply everything, checkpoint
+  // Every acknowledged event (warm-up included) must be a row, and nothing else may be.
+  const stored = JSON.parse(execFileSync(process.execPath, [CLI, 'query', 'SELECT count(*)::BIGINT AS n FROM events', '--json'], { env: { ...process.env, ...env } }).toString()) as { n: number }[];
+  report.beaconry.storedRows = Number(stored[0]!.n);
+  report.beaconry.acknowledgedEvents = acked;
+  fs.rmSync(dataDir, { recursive: true, force: true });
+  return report;
+}

@@ -1,0 +1,80 @@
+// `npm run bench [-- ingest|micro|stats|all] [--quick] [--profile] [--soak 30m]`: every report starts
+// with the machine and the method, gives medians and ratios against baselines measured in the same
+// run, and is written to bench/results/ as JSON and Markdown.
+import { machineInfo, machineMarkdown, writeResult } from './machine.js';
+import { runIngestBench, type IngestReport } from './load/ingest.js';
+
+const args = process.argv.slice(2);
+const flag = (name: string): boolean => args.includes(`--${name}`);
+const value = (name: string): string | undefined => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? args[i + 1] : undefined;
+};
+const parts = args.filter((a, i) => !a.startsWith('--') && !(i > 0 && args[i - 1] === '--soak'));
+const want = (p: string): boolean => parts.length === 0 || parts.includes('all') || parts.includes(p);
+
+function ingestMarkdown(r: IngestReport): string {
+  const rows = Object.entries(r.targets);
+  const ceiling = r.targets['bare uWS (read body, 204)']!.median.eventsPerSec;
+  const decode = r.targets['uWS + decode only']!.median.eventsPerSec;
+  const lines = [
+    '| target | events/s (median) | requests/s | p50 ms | p99 ms | vs edge ceiling | vs decode ceiling |',
+    '|---|---:|---:|---:|---:|---:|---:|',
+    ...rows.map(([name, t]) => `| ${name} | ${Math.round(t.median.eventsPerSec).toLocaleString('en')} | ${Math.round(t.median.requestsPerSec).toLocaleString('en')} | ${t.median.p50} | ${t.median.p99} | ${(t.median.eventsPerSec / ceiling).toFixed(2)} | ${(t.median.eventsPerSec / decode).toFixed(2)} |`),
+  ];
+  const half = r.beaconry.halfLoad;
+  return [
+    `Method: autocannon (API) on the same machine, ${r.connections} connections, ${r.eventsPerBatch}-event msgpack batches (JSON for the typical-Node baseline), ${r.repeats} runs of ${r.durationSec} s per target after a 2 s warm-up; medians.`,
+    '',
+    ...lines,
+    '',
+    half ? `Beaconry at half its measured maximum rate: p50 ${half.p50} ms, p99 ${half.p99} ms.` : '',
+    `Durability check: ${r.beaconry.acknowledgedEvents.toLocaleString('en')} events acknowledged, ${r.beaconry.storedRows.toLocaleString('en')} rows in DuckDB after shutdown (${r.beaconry.acknowledgedEvents === r.beaconry.storedRows ? 'equal' : 'MISMATCH'}).`,
+  ].join('\n');
+}
+
+async function main(): Promise<void> {
+  const machine = machineInfo();
+  const sections: string[] = [`# Beaconry benchmarks\n\n${machineMarkdown(machine)}\n`];
+  const results: Record<string, unknown> = { machine };
+  const quick = flag('quick');
+  if (want('ingest')) {
+    process.stderr.write('ingest load…\n');
+    const r = await runIngestBench({ duration: quick ? 4 : 10, repeats: quick ? 1 : 3, profile: flag('profile') });
+    results.ingest = r;
+    sections.push(`## Ingest, end to end\n\n${ingestMarkdown(r)}\n`);
+  }
+  if (want('micro')) {
+    const { runMicroBenches } = await import('./micro/index.js');
+    process.stderr.write('micro benchmarks…\n');
+    const r = await runMicroBenches({ quick });
+    results.micro = r.results;
+    sections.push(`## Micro benchmarks (tinybench)\n\n${r.markdown}\n`);
+  }
+  if (want('stats')) {
+    // Written with the stats API; absent until it lands.
+    const statsModule = './load/stats-api.js';
+    const mod = (await import(/* @vite-ignore */ statsModule).catch(() => undefined)) as Record<string, unknown> | undefined;
+    if (mod && 'runStatsBench' in mod) {
+      process.stderr.write('stats API…\n');
+      const r = await (mod as { runStatsBench: (o: { quick: boolean }) => Promise<{ markdown: string }> }).runStatsBench({ quick });
+      results.stats = r;
+      sections.push(`## Stats API\n\n${r.markdown}\n`);
+    }
+  }
+  const soak = value('soak');
+  if (soak) {
+    const { runSoak } = await import('./load/soak.js');
+    const r = await runSoak(soak);
+    results.soak = r.samples;
+    sections.push(`## Soak\n\n${r.markdown}\n`);
+  }
+  const md = sections.join('\n');
+  const file = writeResult('latest', results, md);
+  process.stdout.write(`${md}\nWritten to ${file}\n`);
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`${(err as Error).stack ?? String(err)}\n`);
+  process.exitCode = 1;
+});
