@@ -98,13 +98,12 @@ export type EventType = (typeof EVENT_TYPES)[number];
 export const NON_INTERACTIVE_TYPES: readonly EventType[] = ['pageview', 'engagement', 'cta_impression', 'cta_hover'];
 
 /**
- * Why an event or a whole request was dropped. A closed set: metrics are labelled by it and
+ * Why an event was dropped. (A request with DNT or GPC is dropped whole before decoding and counted
+ * in beaconry_requests_dropped_total{reason="dnt"}.) A closed set: metrics are labelled by it and
  * the API reports it, so adding one is a contract change.
  */
 export const DROP_REASONS = [
-  'dnt', // Do Not Track / Global Privacy Control on the request
   'bot', // user agent or headless hints say automated
-  'excluded_ip', // the site's shield list
   'invalid_event', // not an object, or missing/unknown type
   'invalid_url', // missing, unparseable, data:, or over the size limit
   'invalid_props', // too many, too long, or not scalar
@@ -112,7 +111,6 @@ export const DROP_REASONS = [
   'invalid_field', // a field of the wrong type or out of range
   'too_old', // older than 48 h on a public key
   'secret_only', // a field only a secret key may send (identify, uid, ip, ua, old ts)
-  'too_many_events', // beyond the per-batch event cap
 ] as const;
 export type DropReason = (typeof DROP_REASONS)[number];
 

@@ -7,8 +7,6 @@ export interface SiteView {
   readonly id: string;
   readonly domain: string;
   readonly timezone: string;
-  /** Shield: visits from these IPs/CIDRs are dropped (compared in memory here, never stored). */
-  readonly excludedIps?: readonly string[];
   readonly umamiId?: string | null;
 }
 

@@ -45,6 +45,8 @@ export type RequestOutcome =
     /** Drop-in formats: the client's own answer, rendered here rather than on the edge. */
     reply?: FormatReply;
     charges?: readonly SiteCharge[];
+    /** Sites a drop-in body named that do not exist (Plausible: dropped, not refused). */
+    unknownSites?: number;
   }
   | {
     ok: false;
@@ -170,7 +172,7 @@ function processDropIn(input: RequestInput, name: DropInFormatName, sites: SiteL
     out.length = mark;
     return { ok: false, code: reply.code, message: reply.message, received, charges: chargeList, ...(reply.details ? { details: reply.details } : {}) };
   }
-  return { ok: true, accepted, dropped, received, reply, charges: chargeList };
+  return { ok: true, accepted, dropped, received, reply, charges: chargeList, ...(adapted.unknownSites > 0 ? { unknownSites: adapted.unknownSites } : {}) };
 }
 
 /** Events sharing a site, address and agent share one context (bot verdict, visitor id, memos). */

@@ -56,7 +56,7 @@ export class KeyRegistry {
 
   private publish(): void {
     const sites: SiteView[] = [...this.byId.values()].map((s) => ({
-      id: s.id, domain: s.domain, timezone: s.timezone, excludedIps: s.excludedIps ?? [], umamiId: s.umamiId ?? null,
+      id: s.id, domain: s.domain, timezone: s.timezone, umamiId: s.umamiId ?? null,
     }));
     this.writer.publish({ sites, salts: this.salts.snapshot() });
   }

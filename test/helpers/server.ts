@@ -51,7 +51,7 @@ function cleanEnv(): Record<string, string> {
   return out;
 }
 
-export async function startServer(opts: { env?: Record<string, string>; dataDir?: string } = {}): Promise<TestServer> {
+export async function startServer(opts: { env?: Record<string, string>; dataDir?: string; waitReady?: boolean } = {}): Promise<TestServer> {
   const dataDir = opts.dataDir ?? tempDataDir();
   const env: Record<string, string> = {
     BEACONRY_HOST: '127.0.0.1',
@@ -113,7 +113,7 @@ export async function startServer(opts: { env?: Record<string, string>; dataDir?
     },
     restart: () => startServer({ env: opts.env, dataDir }),
   };
-  await server.ready();
+  if (opts.waitReady !== false) await server.ready();
   return server;
 }
 

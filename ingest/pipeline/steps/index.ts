@@ -3,7 +3,6 @@
 // (bot verdict, HMAC, UA, country) is memoised per request inside the steps.
 import type { Step } from '../context.js';
 import { dropBots } from './drop-bots.js';
-import { dropExcludedIp } from './drop-excluded-ip.js';
 import { dropInvalidEvent } from './drop-invalid-event.js';
 import { dropSecretOnly } from './drop-secret-only.js';
 import { putCountry } from './put-country.js';
@@ -18,7 +17,6 @@ import { putEventId, putVisitorId } from './put-visitor-id.js';
 
 export const STEPS: readonly (readonly [string, Step])[] = [
   ['dropBots', dropBots],
-  ['dropExcludedIp', dropExcludedIp],
   ['dropInvalidEvent', dropInvalidEvent],
   ['dropSecretOnly', dropSecretOnly],
   ['putEventId', putEventId],

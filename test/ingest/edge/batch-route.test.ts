@@ -110,9 +110,7 @@ describe('POST /api/v1/batch refusals', () => {
 describe('drop reasons are answered and counted', () => {
   const CHROME = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0 Safari/537.36';
   const cases: Record<(typeof DROP_REASONS)[number], { body: unknown; headers?: Record<string, string>; secret?: boolean } | undefined> = {
-    dnt: undefined, // request-level, above
     bot: { body: { u: page, e: [{ t: 'pageview' }] }, headers: { 'user-agent': 'curl/8.5.0' } },
-    excluded_ip: undefined, // needs a shield list; covered in the unit tests of the step
     invalid_event: { body: { u: page, e: [{ t: 'warp' }] } },
     invalid_url: { body: { u: 'data:text/html,x', e: [{ t: 'pageview' }] } },
     invalid_props: { body: { u: page, e: [{ t: 'custom', n: 'x', p: { a: { b: 1 } } }] } },
@@ -120,7 +118,6 @@ describe('drop reasons are answered and counted', () => {
     invalid_field: { body: { u: page, e: [{ t: 'engagement', sd: -4 }] } },
     too_old: { body: { u: page, e: [{ t: 'pageview', ts: Date.now() - 3 * 86_400_000 }] } },
     secret_only: { body: { u: page, e: [{ t: 'pageview', uid: 'someone' }] } },
-    too_many_events: undefined, // the decoder refuses arrays over the cap whole (400), tested in refusals
   };
   for (const [reason, c] of Object.entries(cases)) {
     if (!c) continue;

@@ -7,7 +7,7 @@ import type { SaltSource, SiteView } from '../../../ingest/pipeline/context.js';
 import { localDayHour } from '../../../ingest/pipeline/local-time.js';
 import { processRequest, type RequestInput, type SiteLookup } from '../../../ingest/pipeline/process-request.js';
 
-const SITE: SiteView = { id: '5b0f6c1e-1111-4aaa-8bbb-000000000001', domain: 'example.com', timezone: 'Europe/Berlin', excludedIps: ['203.0.113.0/24'] };
+const SITE: SiteView = { id: '5b0f6c1e-1111-4aaa-8bbb-000000000001', domain: 'example.com', timezone: 'Europe/Berlin' };
 const OTHER: SiteView = { id: '5b0f6c1e-1111-4aaa-8bbb-000000000002', domain: 'other.org', timezone: 'UTC' };
 const sites: SiteLookup = {
   byId: (id) => [SITE, OTHER].find((s) => s.id === id),
@@ -79,7 +79,6 @@ describe('processRequest', () => {
   const drops: [string, unknown, Partial<RequestInput>?][] = [
     ['bot', { u: page, e: [{ t: 'pageview' }] }, { ua: 'Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)' }],
     ['bot', { u: page, e: [{ t: 'pageview' }] }, { ua: 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/124.0 Safari/537.36' }],
-    ['excluded_ip', { u: page, e: [{ t: 'pageview' }] }, { ip: '203.0.113.9' }],
     ['invalid_event', { u: page, e: [{ t: 'teleport' }] }],
     ['invalid_event', { u: page, e: ['pageview'] }],
     ['invalid_url', { u: 'data:text/html,hi', e: [{ t: 'pageview' }] }],
