@@ -9,8 +9,16 @@ export interface Spawned {
   stop(signal?: NodeJS.Signals): Promise<void>;
 }
 
+// Every server a benchmark starts dies with it, whatever way the benchmark ends.
+const children = new Set<ChildProcess>();
+process.on('exit', () => {
+  for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+});
+
 export function spawnServer(args: string[], env: Record<string, string> = {}): Promise<Spawned> {
   const child = spawn(process.execPath, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+  children.add(child);
+  child.once('exit', () => children.delete(child));
   const lines: string[] = [];
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   return new Promise((resolve, reject) => {
