@@ -34,6 +34,9 @@ export class Dispatcher {
   private readonly queue: Waiting[] = [];
   private head = 0;
   private inflight = 0;
+  /** Task time (ms) since the last utilisation sample, and when that sample was taken. */
+  private busyMs = 0;
+  private sampledAt = performance.now();
 
   constructor(
     private readonly pool: Piscina<PoolTask, PoolResult>,
@@ -44,6 +47,14 @@ export class Dispatcher {
     metrics.queueLimit.set({ queue: 'edge' }, limits.edgeQueue);
     metrics.queueLimit.set({ queue: 'pool' }, limits.poolTasks);
     metrics.queueLimit.set({ queue: 'log' }, limits.logBytes);
+    // Utilisation = task time / (wall time × task slots), sampled each second. Tasks include the
+    // transfer to and from the worker, which is the pool's cost as the edge sees it.
+    setInterval(() => {
+      const now = performance.now();
+      metrics.poolUtilization.set(Math.min(1, this.busyMs / ((now - this.sampledAt) * limits.poolTasks)));
+      this.busyMs = 0;
+      this.sampledAt = now;
+    }, 1000).unref();
   }
 
   get waiting(): number {
@@ -92,7 +103,9 @@ export class Dispatcher {
     this.pool
       .run(task, { transferList })
       .then(async (result) => {
-        metrics.poolTaskSeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
+        const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+        metrics.poolTaskSeconds.observe(seconds);
+        this.busyMs += seconds * 1000;
         addWorkerCounts(result.counts);
         let durable = true;
         if (result.arrow) {
