@@ -17,7 +17,7 @@ export const metrics = {
   eventsReceived: new client.Counter({ name: 'beaconry_events_received_total', help: 'Events decoded from accepted-for-processing requests.', registers: reg }),
   eventsAccepted: new client.Counter({ name: 'beaconry_events_accepted_total', help: 'Events made durable in the log.', registers: reg }),
   eventsDropped: new client.Counter({ name: 'beaconry_events_dropped_total', help: 'Events dropped, by reason.', labelNames: ['reason'] as const, registers: reg }),
-  requestsDropped: new client.Counter({ name: 'beaconry_requests_dropped_total', help: 'Requests accepted and dropped whole before decoding (Do Not Track / GPC).', labelNames: ['reason'] as const, registers: reg }),
+  requestsDropped: new client.Counter({ name: 'beaconry_requests_dropped_total', help: 'Requests (or their events) dropped whole: Do Not Track / GPC (dnt), or naming no known site (unknown_site).', labelNames: ['reason'] as const, registers: reg }),
   requestsRejected: new client.Counter({ name: 'beaconry_requests_rejected_total', help: 'Requests refused with a 4xx/5xx, by status and error code.', labelNames: ['status', 'code'] as const, registers: reg }),
   requests: new client.Counter({ name: 'beaconry_http_requests_total', help: 'HTTP requests answered, by route and status class.', labelNames: ['route', 'status'] as const, registers: reg }),
   rateLimited: new client.Counter({ name: 'beaconry_rate_limited_total', help: 'Requests answered 429, by key kind.', labelNames: ['key_kind'] as const, registers: reg }),
@@ -47,6 +47,7 @@ export const metrics = {
 
 for (const reason of DROP_REASONS) metrics.eventsDropped.inc({ reason }, 0);
 metrics.requestsDropped.inc({ reason: 'dnt' }, 0);
+metrics.requestsDropped.inc({ reason: 'unknown_site' }, 0);
 
 /** Counts a worker thread gathers during one task and returns with its result. */
 export interface WorkerCounts {

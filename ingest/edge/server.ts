@@ -6,9 +6,10 @@ import type { Route } from '../../core/http.js';
 import { metrics, registry } from '../../core/metrics.js';
 import type { KeyRegistry } from '../registry/key-registry.js';
 import type { ErrorCode } from '../../core/errors.js';
-import { makeBatchHandler } from './batch-route.js';
+import { ingestRates, makeBatchHandler } from './batch-route.js';
 import { ClientIpResolver } from './client-ip.js';
 import type { Dispatcher } from './dispatcher.js';
+import type { WireFormat } from '../pipeline/process-request.js';
 import { send, sendError } from './respond.js';
 import { mountRoute } from './route-adapter.js';
 import { uws, type us_listen_socket } from './uws.js';
@@ -30,26 +31,36 @@ export interface Edge {
 const PREFLIGHT = {
   'Access-Control-Allow-Origin': '*',
   'Access-Control-Allow-Methods': 'POST, OPTIONS',
-  'Access-Control-Allow-Headers': 'content-type, authorization, x-umami-cache',
+  // Umami's tracker sends x-umami-cache, and newer ones x-umami-website-id and x-umami-hostname too.
+  'Access-Control-Allow-Headers': 'content-type, authorization, x-umami-cache, x-umami-website-id, x-umami-hostname',
   'Access-Control-Max-Age': '86400',
 };
 
-export const INGEST_PATHS = ['/api/v1/batch'] as const;
+/** The native batch, and the Plausible and Umami event APIs as drop-ins (ingest/pipeline/formats/). */
+export const INGEST_ROUTES = {
+  '/api/v1/batch': 'native',
+  '/api/event': 'plausible',
+  '/api/send': 'umami',
+  '/api/batch': 'umami-batch',
+} as const satisfies Record<string, WireFormat>;
+
+export const INGEST_PATHS = Object.keys(INGEST_ROUTES) as (keyof typeof INGEST_ROUTES)[];
 
 export function startEdge(deps: EdgeDeps): Promise<Edge> {
   const { config } = deps;
   const app = uws.App();
   const ips = new ClientIpResolver(config.trustedProxies);
-  const batch = makeBatchHandler({
+  const batchDeps = {
     config,
     keys: deps.keys,
     ips,
     dispatcher: deps.dispatcher,
     ready: () => deps.notReady() === undefined,
     durableProblem: () => deps.notReady()?.code,
-  });
+    rates: ingestRates(config),
+  };
 
-  app.post('/api/v1/batch', batch);
+  for (const p of INGEST_PATHS) app.post(p, makeBatchHandler(batchDeps, INGEST_ROUTES[p]));
   for (const p of INGEST_PATHS) {
     app.options(p, (res) => {
       res.cork(() => {

@@ -38,13 +38,25 @@ export function objectOrJson(v: unknown): Record<string, unknown> | undefined {
   }
 }
 
-const NAIVE = /^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?$/;
-const ZONED = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/i;
+/** `2026-01-15T23:30:00`, `2026-01-15 23:30:00.123`, `…Z`, `…+01:00`, `…+0100`, `…+01` (Postgres). */
+const DATE_TIME = /^(\d{4}-\d{2}-\d{2})[ T](\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?)\s*(Z|[+-]\d{2}(?::?\d{2})?)?$/i;
+
+function isoTime(text: string): number {
+  const m = DATE_TIME.exec(text);
+  if (!m) return Number.NaN;
+  const [, date, time, zone] = m;
+  // No zone: UTC, as Plausible's ClickHouse and Umami's exports write their times.
+  let z = zone === undefined || zone.toUpperCase() === 'Z' ? 'Z' : zone;
+  if (z !== 'Z') z = z.length === 3 ? `${z}:00` : z.length === 5 ? `${z.slice(0, 3)}:${z.slice(3)}` : z;
+  // Date.parse takes at most milliseconds.
+  const t = time!.replace(/(\.\d{3})\d+$/, '$1');
+  return Date.parse(`${date}T${t}${z}`);
+}
 
 /**
  * An event time for backfills: `ts` in milliseconds (the native key), or `timestamp` as an ISO 8601
- * time (without a zone it is UTC, as Plausible's and Umami's exports write it) or Unix seconds
- * (Umami's own field). Undefined when neither is given, 'invalid' when one is given badly.
+ * time (without a zone it is UTC) or Unix seconds (Umami's own field). Undefined when neither is
+ * given, 'invalid' when one is given badly.
  */
 export function eventTime(ts: unknown, timestamp: unknown): number | undefined | 'invalid' {
   if (ts !== undefined && ts !== null) return typeof ts === 'number' && Number.isFinite(ts) ? Math.trunc(ts) : 'invalid';
@@ -53,9 +65,7 @@ export function eventTime(ts: unknown, timestamp: unknown): number | undefined |
   if (typeof timestamp !== 'string') return 'invalid';
   const t = timestamp.trim();
   if (/^\d{9,11}$/.test(t)) return Number(t) * 1000;
-  let ms = Number.NaN;
-  if (NAIVE.test(t)) ms = Date.parse(`${t.replace(' ', 'T')}Z`);
-  else if (ZONED.test(t)) ms = Date.parse(t);
+  const ms = isoTime(t);
   return Number.isFinite(ms) ? ms : 'invalid';
 }
 

@@ -4,7 +4,7 @@
 // batch's `{size, processed, errors, details}`, and `{"error": {message, code, status}}`.
 import { createHash, randomBytes } from 'node:crypto';
 import { isIP } from 'node:net';
-import type { EventRecord } from '../../../core/event-contract.js';
+import { PROP_MAX_KEYS, type EventRecord } from '../../../core/event-contract.js';
 import { BeaconryError, errorBody } from '../../../core/errors.js';
 import { cutChars } from '../text.js';
 import { eventId, eventTime, isObject, NATIVE as W } from './fields.js';
@@ -20,18 +20,28 @@ const IGNORED_TYPES = new Set(['performance', 'error']);
 
 const bad = (message: string): ItemFailure => ({ code: 'BEACONRY_ERR_BAD_REQUEST', message });
 
-/** Umami's event data → flat scalar props (`{a: {b: 1}}` → `{"a.b": 1}`, arrays as JSON text). */
+/**
+ * Umami's event data → flat scalar props (`{a: {b: 1}}` → `{"a.b": 1}`, arrays as JSON text), the
+ * first 30 kept (Umami allows 50; the contract 30).
+ */
 export function flattenData(data: unknown): Record<string, string | number | boolean> | undefined {
   if (!isObject(data)) return undefined;
   const out: Record<string, string | number | boolean> = {};
+  let n = 0;
   const walk = (obj: Record<string, unknown>, prefix: string): void => {
     for (const [k, v] of Object.entries(obj)) {
+      if (n === PROP_MAX_KEYS) return;
       const key = prefix === '' ? k : `${prefix}.${k}`;
       if (v === null || v === undefined) continue;
-      if (isObject(v)) walk(v, key);
-      else if (Array.isArray(v)) out[key] = cutChars(JSON.stringify(v), DATA_STRING_MAX);
+      if (isObject(v)) {
+        walk(v, key);
+        continue;
+      }
+      if (Array.isArray(v)) out[key] = cutChars(JSON.stringify(v), DATA_STRING_MAX);
       else if (typeof v === 'string') out[key] = cutChars(v, DATA_STRING_MAX);
       else if (typeof v === 'number' || typeof v === 'boolean') out[key] = v;
+      else continue;
+      n++;
     }
   };
   walk(data, '');
