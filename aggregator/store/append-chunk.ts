@@ -246,33 +246,27 @@ export class ChunkAppender {
    */
   async appendYielding(appender: DuckDBAppender, runs: readonly Run[]): Promise<number> {
     let total = 0;
-    let segments: Segment[] = [];
-    let rows = 0;
-    const flush = async (): Promise<void> => {
+    for (const { segments, rows } of this.chunks(runs)) {
       this.flushChunk(appender, segments, rows);
       appender.flushSync();
       total += rows;
-      segments = [];
-      rows = 0;
       await new Promise<void>((resolve) => setImmediate(resolve));
-    };
-    for (const run of runs) {
-      let start = run.start;
-      while (start < run.end) {
-        const n = Math.min(run.end - start, this.capacity - rows);
-        segments.push({ batch: run.batch, start, n, dst: rows });
-        rows += n;
-        start += n;
-        if (rows === this.capacity) await flush();
-      }
     }
-    if (rows > 0) await flush();
     return total;
   }
 
   /** Appends every row of `runs` (in order) and returns the row count. */
   append(appender: DuckDBAppender, runs: readonly Run[]): number {
     let total = 0;
+    for (const { segments, rows } of this.chunks(runs)) {
+      this.flushChunk(appender, segments, rows);
+      total += rows;
+    }
+    return total;
+  }
+
+  /** Packs the runs' rows into chunks of at most `capacity` rows (one vector each). */
+  private *chunks(runs: readonly Run[]): Generator<{ segments: Segment[]; rows: number }> {
     let segments: Segment[] = [];
     let rows = 0;
     for (const run of runs) {
@@ -283,18 +277,13 @@ export class ChunkAppender {
         rows += n;
         start += n;
         if (rows === this.capacity) {
-          this.flushChunk(appender, segments, rows);
-          total += rows;
+          yield { segments, rows };
           segments = [];
           rows = 0;
         }
       }
     }
-    if (rows > 0) {
-      this.flushChunk(appender, segments, rows);
-      total += rows;
-    }
-    return total;
+    if (rows > 0) yield { segments, rows };
   }
 
   private flushChunk(appender: DuckDBAppender, segments: readonly Segment[], rows: number): void {
