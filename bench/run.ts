@@ -65,15 +65,11 @@ async function main(): Promise<void> {
     sections.push(`## Micro benchmarks (tinybench)\n\n${r.markdown}\n`);
   }
   if (want('stats')) {
-    // Written with the stats API; absent until it lands.
-    const statsModule = './load/stats-api.js';
-    const mod = (await import(/* @vite-ignore */ statsModule).catch(() => undefined)) as Record<string, unknown> | undefined;
-    if (mod && 'runStatsBench' in mod) {
-      process.stderr.write('stats API…\n');
-      const r = await (mod as { runStatsBench: (o: { quick: boolean }) => Promise<{ markdown: string }> }).runStatsBench({ quick });
-      results.stats = r;
-      sections.push(`## Stats API\n\n${r.markdown}\n`);
-    }
+    const { runStatsBench } = await import('./load/stats-api.js');
+    process.stderr.write('stats API…\n');
+    const r = await runStatsBench({ quick });
+    results.stats = r;
+    sections.push(`## Stats API\n\n${r.markdown}\n`);
   }
   const soak = value('soak');
   if (soak) {

@@ -5,6 +5,7 @@ import { loadConfig, ConfigError, SETTINGS } from '../core/config.js';
 import { Store } from '../aggregator/store/store.js';
 import { callAdminSocket } from './admin-socket.js';
 import { COMMANDS, UsageError, type Flags } from './commands.js';
+import { readPasswordFromStdin } from '../dashboard/server/user-add.js';
 
 const HELP = `beaconry — self-hosted, privacy-first analytics
 
@@ -16,6 +17,7 @@ const HELP = `beaconry — self-hosted, privacy-first analytics
   beaconry key create <site> [--name …] [--scopes ingest,stats]   prints a secret key once
   beaconry key list <site>
   beaconry key revoke <key id>
+  beaconry user add <email> [--password-stdin]    create a dashboard account (else prints an invitation link)
   beaconry store pause|resume|flush               pause applying the log (backups)
   beaconry query "<SQL>"                          read-only SQL over the store
 
@@ -81,6 +83,8 @@ async function main(): Promise<number> {
   const args = words.slice(command.split(' ').length);
   const json = flags.json === true;
   delete flags.json;
+  // Read here, not in the command: with a server running, the command runs in the server process.
+  if (flags['password-stdin'] === true) flags['password-stdin'] = await readPasswordFromStdin();
   const viaServer = await callAdminSocket(config.dataDir, { command, args, flags });
   if (viaServer) {
     if (!viaServer.ok) {

@@ -10,6 +10,9 @@ import type { Route } from '../core/http.js';
 import { createLogger } from '../core/logger.js';
 import { metrics } from '../core/metrics.js';
 import { Applier } from '../aggregator/applier.js';
+import { RetentionScheduler } from '../aggregator/erasure/retention-scheduler.js';
+import { RollupMaintainer } from '../aggregator/rollups/rollup-maintainer.js';
+import { Rollups } from '../aggregator/rollups/rollups.js';
 import { Store } from '../aggregator/store/store.js';
 import { Dispatcher } from '../ingest/edge/dispatcher.js';
 import { startEdge } from '../ingest/edge/server.js';
@@ -51,7 +54,14 @@ export async function start(config: Config): Promise<Running> {
     throw new Error(`the log in ${path.join(config.dataDir, 'log')} ends at LSN ${wal.stats().lastLsn} but the store applied up to ${store.appliedLsn}; restore the log directory or move the data dir aside`);
   }
   if (wal.recovery) log.warn('cut a torn log tail', { segment: wal.recovery.segment, bytes: wal.recovery.bytes });
-  const applier = new Applier(store, wal, { flushMs: config.storeFlushMs });
+  // Rollups live next to the store (rollups.duckdb) and follow every append within seconds.
+  const rollups = await Rollups.open(store);
+  const maintainer = new RollupMaintainer(rollups, { log });
+  const retention = new RetentionScheduler(store, rollups, { log });
+  const applier = new Applier(store, wal, {
+    flushMs: config.storeFlushMs,
+    onApplied: (days, appliedAt) => maintainer.markDirty(days, appliedAt),
+  });
 
   const writer = new RegistryWriter();
   const keys = new KeyRegistry(keySource(store), new SaltKeeper(config.dataDir), writer);
@@ -84,13 +94,15 @@ export async function start(config: Config): Promise<Running> {
     poolTasks: config.poolQueueLimit,
     logBytes: config.logQueueLimitBytes,
   });
-  const routes: Route[] = extraRoutes({ config, store, keys });
+  const routes: Route[] = extraRoutes({ config, store, keys, rollups, applier, log: wal });
   const edge = await startEdge({ config, keys, dispatcher, notReady, routes });
 
   const admin = await startAdminSocket(config.dataDir, {
     store,
     changed: () => keys.reload(),
     applier,
+    log: wal,
+    rollups,
   });
 
   const checkDisk = (): void => {
@@ -107,7 +119,7 @@ export async function start(config: Config): Promise<Running> {
     metrics.storePartitions.set(parts.length);
     metrics.storeBytes.set(parts.reduce((n, p) => n + p.bytes, 0));
     metrics.appliedLag.set(applier.lagSeconds());
-    metrics.poolUtilization.set(pool.utilization);
+    metrics.rollupLag.set(maintainer.lagSeconds());
     const st = wal.stats();
     metrics.logSegments.set(st.segments);
     metrics.ready.set(notReady() ? 0 : 1);
@@ -120,9 +132,13 @@ export async function start(config: Config): Promise<Running> {
   // Replay after listening so /healthz answers and /readyz says why we are not ready yet.
   // Ready means warm: every worker has loaded its tables before the first visitor waits on one.
   const warm = Promise.all(Array.from({ length: config.poolThreads }, () => pool.run({ requests: [] })));
-  const replayed = Promise.all([applier.replay(), warm]).then(([n]) => {
+  const replayed = Promise.all([applier.replay(), warm]).then(async ([n]) => {
     replaying = false;
     log.info('ready', { replayedRecords: n, appliedLsn: store.appliedLsn });
+    // Catch up rollups a crash or an older version left behind (unchanged days cost one count each),
+    // then purge what is past retention, now and hourly.
+    maintainer.markDirty([...new Set([...store.partitions().map((p) => p.day), ...(await rollups.days())])]);
+    retention.start();
   });
   replayed.catch((err: unknown) => log.error('replay failed', { err: String(err) }));
 
@@ -137,6 +153,8 @@ export async function start(config: Config): Promise<Running> {
       for (let i = 0; i < 100 && dispatcher.waiting > 0; i++) await new Promise((r) => setTimeout(r, 20));
       await pool.close({ force: false }).catch(() => {});
       await applier.close().catch((err: unknown) => log.error('final apply failed', { err: String(err) }));
+      await retention.close();
+      await maintainer.close();
       await wal.close();
       admin.close();
       await store.close();

@@ -1,7 +1,6 @@
 // Build: esbuild bundles the server (CLI) and the pool worker into dist/ (dependencies stay external,
-// native modules included), then the tracker builds itself with its size budget.
+// native modules included), then the dashboard (vite) and the tracker (with its size budget).
 import { build } from 'esbuild';
-import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -11,7 +10,6 @@ const entryPoints = {
   'cli/beaconry': 'cli/beaconry.ts',
   'ingest/pool/worker': 'ingest/pool/worker.ts',
 };
-if (existsSync(path.join(root, 'bench/run.ts'))) entryPoints['bench/run'] = 'bench/run.ts';
 
 await build({
   absWorkingDir: root,
@@ -29,9 +27,9 @@ await build({
   logLevel: 'warning',
 });
 
-const trackerBuild = path.join(root, 'tracker/build.mjs');
-if (existsSync(trackerBuild)) {
-  const { buildTracker } = await import(pathToFileURL(trackerBuild).href);
-  await mkdir(path.join(root, 'dist/tracker'), { recursive: true });
-  await buildTracker(path.join(root, 'dist/tracker'));
-}
+const { buildDashboard } = await import(pathToFileURL(path.join(root, 'dashboard/build.mjs')).href);
+await buildDashboard(path.join(root, 'dist/dashboard'));
+
+const { buildTracker } = await import(pathToFileURL(path.join(root, 'tracker/build.mjs')).href);
+await mkdir(path.join(root, 'dist/tracker'), { recursive: true });
+await buildTracker(path.join(root, 'dist/tracker'));

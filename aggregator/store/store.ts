@@ -81,10 +81,26 @@ class ReadPool {
   private readonly busy: number[];
   private readonly tails: Promise<unknown>[];
   private gate: Promise<void> | undefined;
+  /** The export lane's queue: long COPYs run there, so stats queries keep their connections. */
+  private exportTail: Promise<unknown> = Promise.resolve();
 
-  constructor(private readonly conns: DuckDBConnection[]) {
+  constructor(
+    private readonly conns: DuckDBConnection[],
+    private readonly exportConn: DuckDBConnection,
+  ) {
     this.busy = conns.map(() => 0);
     this.tails = conns.map(() => Promise.resolve());
+  }
+
+  /** Runs `fn` on the export connection, one export at a time, fenced like every other read. */
+  runExport<T>(fn: (conn: DuckDBConnection) => Promise<T>): Promise<T> {
+    if (this.gate) return this.gate.then(() => this.runExport(fn));
+    const next = this.exportTail.then(
+      () => fn(this.exportConn),
+      () => fn(this.exportConn),
+    );
+    this.exportTail = next.catch(() => undefined);
+    return next;
   }
 
   run<T>(fn: (conn: DuckDBConnection) => Promise<T>): Promise<T> {
@@ -109,7 +125,7 @@ class ReadPool {
     let open!: () => void;
     this.gate = new Promise<void>((resolve) => (open = resolve));
     try {
-      await Promise.allSettled(this.tails);
+      await Promise.allSettled([...this.tails, this.exportTail]);
       return await fn();
     } finally {
       this.gate = undefined;
@@ -119,6 +135,7 @@ class ReadPool {
 
   close(): void {
     for (const c of this.conns) c.closeSync();
+    this.exportConn.closeSync();
   }
 }
 
@@ -191,8 +208,8 @@ export class Store {
       }
       for (const name of fs.readdirSync(tmpDir)) fs.rmSync(path.join(tmpDir, name), { recursive: true, force: true });
       await migrateMeta(writer);
-      for (let i = 0; i < READERS; i++) readers.push(await instance.connect());
-      const pool = new ReadPool(readers);
+      for (let i = 0; i <= READERS; i++) readers.push(await instance.connect());
+      const pool = new ReadPool(readers.slice(0, READERS), readers[READERS]!);
       const parts = new Partitions(writer, path.join(storeDir, 'events'), (fn) => pool.exclusive(fn));
       await parts.openAll();
       const applied = Number((await exec(writer, `SELECT applied_lsn FROM ${META}.main.log_state`))[0]?.applied_lsn ?? 0);
@@ -338,6 +355,36 @@ export class Store {
     return this.write(() => fn(this.writer));
   }
 
+  /** <dataDir>/store: where hosted databases (rollups) keep their files next to the store's. */
+  get directory(): string {
+    return this.storeDir;
+  }
+
+  /**
+   * Runs `fn` while no read query is in flight and none starts: for hosted code that swaps a file it
+   * attached (DETACH, rename, ATTACH), for the reason Partitions.exclusive gives. Call it from
+   * inside withWriter, so no write interleaves either.
+   */
+  fenceReads<T>(fn: () => Promise<T>): Promise<T> {
+    return this.readers.exclusive(fn);
+  }
+
+  /**
+   * `COPY (select) TO file (options)` on the export connection (one export at a time, so long
+   * exports never hold the connections stats queries use). `select` must be one SELECT statement.
+   */
+  async copyTo(select: string, file: string, options: string, params?: Params): Promise<void> {
+    await this.readers.runExport(async (conn) => {
+      const stmt = await conn.prepare(select);
+      try {
+        if (stmt.statementType !== StatementType.SELECT) throw new Error('Store.copyTo exports SELECT statements only');
+      } finally {
+        stmt.destroySync();
+      }
+      await conn.run(`COPY (${select}) TO ${sqlString(file)} (${options})`, toDuckParams(params));
+    });
+  }
+
   /** Waits for queued writes, then closes (DuckDB checkpoints every attached file on the way). */
   async close(): Promise<void> {
     if (this.closed) return;
@@ -388,8 +435,7 @@ export class Store {
         if (kept.length > 0) {
           const appender = await this.writer.createAppender('events', 'main', alias);
           try {
-            rows = this.appenderFor(day).append(appender, kept);
-            appender.flushSync();
+            rows = await this.appenderFor(day).appendYielding(appender, kept);
           } finally {
             appender.closeSync();
           }
@@ -464,7 +510,10 @@ export class Store {
     await this.rewriteSitesNow([siteId]);
     await this.writer.run('BEGIN');
     try {
-      await exec(this.writer, `DELETE FROM ${META}.main.secret_keys WHERE site_id = $1`, [siteId]);
+      // Every meta table that names the site, including those other modules add (the dashboard's
+      // CTAs, goals and ownership): one erasure, whichever door it came in by.
+      const owned = await exec(this.writer, `SELECT table_name FROM duckdb_columns() WHERE database_name = '${META}' AND schema_name = 'main' AND column_name = 'site_id' AND table_name <> 'erased_sites'`);
+      for (const { table_name: table } of owned) await exec(this.writer, `DELETE FROM ${META}.main."${String(table)}" WHERE site_id = $1`, [siteId]);
       await exec(this.writer, `DELETE FROM ${META}.main.sites WHERE id = $1`, [siteId]);
       await exec(this.writer, `INSERT OR IGNORE INTO ${META}.main.erased_sites VALUES ($1, epoch_ms($2::BIGINT))`, [siteId, Date.now()]);
       await this.writer.run('COMMIT');

@@ -171,6 +171,31 @@ export class WriteAheadLog {
     };
   }
 
+  /**
+   * Closes the current segment and starts a new one (when the current one holds any record), so
+   * that every record appended so far sits in a closed segment that releaseUpTo can delete. Erasure
+   * uses it: a deleted site's events must leave the log too, not only the store. Appends made
+   * meanwhile wait and go to the new segment.
+   */
+  async rotate(): Promise<void> {
+    if (this.#failure !== null) throw notDurable(this.#failure);
+    if (this.#closed) throw new BeaconryError('BEACONRY_ERR_NOT_DURABLE', 'The write-ahead log is closed.');
+    while (this.#flushing) await new Promise<void>((resolve) => this.#idleWaiters.push(resolve));
+    if ((this.#segments.at(-1)?.bytes ?? 0) === 0) return;
+    // Holding the flushing flag keeps new appends queued (append() only starts a loop when it is clear).
+    this.#flushing = true;
+    try {
+      await this.#rotate();
+    } finally {
+      if (this.#pending.length > 0 && this.#failure === null) void this.#flushLoop();
+      else {
+        this.#flushing = false;
+        for (const wake of this.#idleWaiters.splice(0)) wake();
+      }
+    }
+    if (this.#failure !== null) throw notDurable(this.#failure);
+  }
+
   /** Refuses new appends, makes the pending ones durable, then closes the segment file. */
   async close(): Promise<void> {
     this.#closed = true;

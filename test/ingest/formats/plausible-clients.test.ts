@@ -7,6 +7,7 @@ import { build } from 'esbuild';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addSite, ROOT, startServer, type TestServer } from '../../helpers/server.js';
+import { byValue, statsUntil, type BreakdownRow } from '../../helpers/stats.js';
 import { rows, type StoredRow } from './drop-in.js';
 
 const USER_AGENT = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/150.0.0.0 Safari/537.36';
@@ -195,6 +196,17 @@ describe('@plausible-analytics/tracker (current npm library) in Chromium', () =>
     expect(Number(engagement[0]!.scroll_depth)).toBeGreaterThan(0);
     expect(engagement[0]!.interactive).toBe(false);
     expect(r.every((x) => x.hostname === 'tracker-current.example' && x.browser === 'Chrome')).toBe(true);
+
+    // The same visits through the stats API: pages, source and the goal's property.
+    const key = (await server.cli<{ secretKey: string }>(['key', 'create', 'tracker-current.example', '--scopes', 'stats'])).secretKey;
+    const q = { site_id: 'tracker-current.example', period: 'day' };
+    const pages = await statsUntil<{ results: BreakdownRow[] }>(server, key, '/api/v1/stats/breakdown', { ...q, property: 'event:page', metrics: 'visitors,pageviews', filters: 'event:page!=/current/app*' },
+      (b) => byValue(b, 'page')['/current/pricing']?.pageviews === 2);
+    expect(byValue(pages, 'page')).toMatchObject({ '/current/pricing': { visitors: 2, pageviews: 2 }, '/docs': { visitors: 1, pageviews: 1 } });
+    const sources = await statsUntil<{ results: BreakdownRow[] }>(server, key, '/api/v1/stats/breakdown', { ...q, property: 'visit:source', metrics: 'visitors' }, (b) => (b.results ?? []).length > 0);
+    expect(byValue(sources, 'source')['Hacker News']).toMatchObject({ visitors: 1 });
+    const plan = await statsUntil<{ results: BreakdownRow[] }>(server, key, '/api/v1/stats/breakdown', { ...q, property: 'event:props:plan', metrics: 'visitors', filters: 'event:name==Signup' }, (b) => (b.results ?? []).length > 0);
+    expect(byValue(plan, 'plan')).toMatchObject({ pro: { visitors: 1 } });
   });
 
   it('keeps the fragment in the path with hashBasedRouting', async () => {

@@ -4,6 +4,7 @@ import { Umami } from '@umami/node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addSite, startServer, type TestServer } from '../../helpers/server.js';
 import { rows } from './drop-in.js';
+import { byValue, statsUntil, type BreakdownRow } from '../../helpers/stats.js';
 
 const WEBSITE_ID = 'c0a8014e-6f1d-4b7a-9e3c-5d2f8a6b4c21';
 let server: TestServer;
@@ -52,6 +53,20 @@ describe('@umami/node', () => {
     expect(r.every((x) => x.hostname === 'node-app.example')).toBe(true);
     expect(r[0]).toMatchObject({ referrer_source: 'GitHub', channel: 'Referral' });
     expect(new Set(r.map((x) => String(x.visitor_id))).size).toBe(1);
+
+    // And the stats API shows them: pages, source, entry page and events, with the right counts.
+    const key = (await server.cli<{ secretKey: string }>(['key', 'create', 'node-app.example', '--scopes', 'stats'])).secretKey;
+    const q = { site_id: 'node-app.example', period: 'day' };
+    const pages = await statsUntil<{ results: BreakdownRow[] }>(server, key, '/api/v1/stats/breakdown', { ...q, property: 'event:page', metrics: 'visitors,pageviews' },
+      (b) => (b.results ?? []).length >= 2);
+    expect(byValue(pages, 'page')).toMatchObject({ '/home': { visitors: 1, pageviews: 1 }, '/pricing': { visitors: 1, pageviews: 1 } });
+    const sources = await statsUntil<{ results: BreakdownRow[] }>(server, key, '/api/v1/stats/breakdown', { ...q, property: 'visit:source', metrics: 'visitors' }, (b) => (b.results ?? []).length > 0);
+    expect(byValue(sources, 'source')).toMatchObject({ GitHub: { visitors: 1 } });
+    // One visit (one Node process): it entered at /home, so that is its entry page.
+    const entry = await statsUntil<{ results: BreakdownRow[] }>(server, key, '/api/v1/stats/breakdown', { ...q, property: 'visit:entry_page', metrics: 'visitors,visits' }, (b) => (b.results ?? []).length > 0);
+    expect(byValue(entry, 'entry_page')).toEqual({ '/home': { entry_page: '/home', visitors: 1, visits: 1 } });
+    const goals = await statsUntil<{ results: BreakdownRow[] }>(server, key, '/api/v1/stats/breakdown', { ...q, property: 'event:name', metrics: 'events' }, (b) => (b.results ?? []).length >= 2);
+    expect(byValue(goals, 'name')).toMatchObject({ signup: { events: 1 }, purchase: { events: 1 } });
   });
 
   it('identify from a keyless client is answered and dropped (identify is secret-only here)', async () => {
