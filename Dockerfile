@@ -6,9 +6,10 @@
 
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
-# Dependencies first, so a source change does not re-run npm ci.
+# Dependencies first, so a source change does not re-run the install. `npm install` from the lock,
+# not `npm ci`: see .ci/run for the npm 11 lock bug it avoids.
 COPY package.json package-lock.json ./
-RUN npm ci --no-audit --no-fund
+RUN npm install --no-audit --no-fund
 COPY . .
 RUN npm run build \
  && npm prune --omit=dev --no-audit --no-fund
