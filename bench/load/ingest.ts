@@ -12,6 +12,7 @@ import autocannon from 'autocannon';
 import { generateBatches, type GeneratedRequest } from './batches.js';
 import { spawnServer, type Spawned } from './spawn.js';
 import { median } from '../machine.js';
+import { summarizeProfiles } from './profile-summary.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const CLI = path.join(ROOT, 'dist/cli/beaconry.js');
@@ -35,6 +36,8 @@ export interface IngestReport {
   eventsPerBatch: number;
   targets: Record<string, { runs: RunStats[]; median: RunStats }>;
   beaconry: { acknowledgedEvents: number; storedRows: number; halfLoad?: RunStats };
+  /** Markdown: top functions per thread of the server under load (with --profile). */
+  profile?: string;
 }
 
 function fire(port: number, reqs: GeneratedRequest[], opts: { duration: number; connections: number; json?: boolean; path: string; rate?: number }): Promise<RunStats> {
@@ -102,6 +105,7 @@ export async function runIngestBench(opts: { duration?: number; repeats?: number
   const env = { BEACONRY_DATA_DIR: dataDir, BEACONRY_HOST: '127.0.0.1', BEACONRY_PORT: '0', BEACONRY_LOG_LEVEL: 'info', BEACONRY_DISK_FREE_MIN: '0' };
   const site = JSON.parse(execFileSync(process.execPath, [CLI, 'site', 'add', 'bench.example', '--json'], { env: { ...process.env, ...env } }).toString()) as { publicKey: string };
   const profDir = path.join(ROOT, 'bench/results/profile');
+  if (opts.profile) fs.rmSync(profDir, { recursive: true, force: true });
   const nodeArgs = opts.profile ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [];
   const beaconry = await measure('Beaconry (durable, end to end)', () => spawnServer([...nodeArgs, CLI, 'start'], env), () => `/api/v1/batch?k=${site.publicKey}`);
   // p99 at half the measured maximum rate.
@@ -114,6 +118,7 @@ export async function runIngestBench(opts: { duration?: number; repeats?: number
   const stored = JSON.parse(execFileSync(process.execPath, [CLI, 'query', 'SELECT count(*)::BIGINT AS n FROM events', '--json'], { env: { ...process.env, ...env } }).toString()) as { n: number }[];
   report.beaconry.storedRows = Number(stored[0]!.n);
   report.beaconry.acknowledgedEvents = acked;
+  if (opts.profile) report.profile = summarizeProfiles(profDir);
   fs.rmSync(dataDir, { recursive: true, force: true });
   return report;
 }
