@@ -12,8 +12,9 @@ const STANDALONE = ['log-append.bench.ts', 'duckdb-append.bench.ts', 'rollup-que
 
 function benchMarkdown(b: Bench): string {
   const rows = b.tasks.map((t) => {
-    const r = t.result as { throughput?: { median?: number }; latency?: { p50?: number; p99?: number } } | undefined;
-    const ops = r?.throughput?.median ?? 0;
+    const r = t.result as { latency?: { p50?: number; p99?: number } } | undefined;
+    // Median operations per second = 1 / median latency (ms).
+    const ops = r?.latency?.p50 ? 1000 / r.latency.p50 : 0;
     return { name: t.name, ops, p50: r?.latency?.p50 ?? 0, p99: r?.latency?.p99 ?? 0 };
   });
   const best = Math.max(...rows.map((r) => r.ops));

@@ -11,6 +11,8 @@ import type { PoolResult, PoolTask } from '../pool/worker.js';
 export interface DurableLog {
   append(payload: Uint8Array): Promise<number>;
   readonly failed: boolean;
+  /** pendingBytes: appended but not yet fsynced. */
+  stats(): { pendingBytes: number };
 }
 
 export interface AppliedSink {
@@ -64,7 +66,9 @@ export class Dispatcher {
   /** Whether a new request may enter (checked before its body is read). */
   admits(): 'ok' | 'overloaded' | 'not_durable' {
     if (this.log.failed) return 'not_durable';
-    if (this.waiting >= this.limits.edgeQueue || this.sink.pendingBytes >= this.limits.logBytes) return 'overloaded';
+    // The log queue: bytes waiting for their fsync plus bytes acknowledged but not yet in DuckDB.
+    const logBytes = this.log.stats().pendingBytes + this.sink.pendingBytes;
+    if (this.waiting >= this.limits.edgeQueue || logBytes >= this.limits.logBytes) return 'overloaded';
     return 'ok';
   }
 
@@ -100,35 +104,44 @@ export class Dispatcher {
     // Bodies were allocated standalone by the edge, so transferring their buffers moves only them.
     const transferList = batch.map((w) => w.input.body.buffer as ArrayBuffer);
     const started = process.hrtime.bigint();
-    this.pool
-      .run(task, { transferList })
-      .then(async (result) => {
-        const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-        metrics.poolTaskSeconds.observe(seconds);
-        this.busyMs += seconds * 1000;
-        addWorkerCounts(result.counts);
-        let durable = true;
-        if (result.arrow) {
-          try {
-            const lsn = await this.log.append(result.arrow);
-            this.sink.enqueue({ lsn, payload: result.arrow });
-            metrics.logRecords.inc();
-            metrics.eventsAccepted.inc(result.rows);
-          } catch {
-            // The log refuses everything after its first failure; count each refused record.
-            metrics.logFailures.inc();
-            durable = false;
-          }
-        }
-        batch.forEach((w, i) => w.settle({ outcome: result.outcomes[i]!, durable, ...(durable ? {} : { error: 'not_durable' as const }) }));
-      })
-      .catch(() => {
+    this.pool.run(task, { transferList }).then(
+      (result) => {
+        this.taskDone(started);
+        // The pool slot is free before the fsync: the next task decodes while this one is being made
+        // durable, and the log's group commit merges the appends of tasks that finish together.
+        void this.persist(batch, result);
+      },
+      () => {
+        this.taskDone(started);
         // A worker died (resource limits) or the pool is closing: these requests were not stored.
         for (const w of batch) w.settle({ outcome: { ok: false, code: 'BEACONRY_ERR_INTERNAL', message: 'processing failed', received: 0 }, durable: false, error: 'internal' });
-      })
-      .finally(() => {
-        this.inflight--;
-        this.pump();
-      });
+      },
+    );
+  }
+
+  private taskDone(started: bigint): void {
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    metrics.poolTaskSeconds.observe(seconds);
+    this.busyMs += seconds * 1000;
+    this.inflight--;
+    this.pump();
+  }
+
+  private async persist(batch: Waiting[], result: PoolResult): Promise<void> {
+    addWorkerCounts(result.counts);
+    let durable = true;
+    if (result.arrow) {
+      try {
+        const lsn = await this.log.append(result.arrow);
+        this.sink.enqueue({ lsn, payload: result.arrow });
+        metrics.logRecords.inc();
+        metrics.eventsAccepted.inc(result.rows);
+      } catch {
+        // The log refuses everything after its first failure; count each refused record.
+        metrics.logFailures.inc();
+        durable = false;
+      }
+    }
+    batch.forEach((w, i) => w.settle({ outcome: result.outcomes[i]!, durable, ...(durable ? {} : { error: 'not_durable' as const }) }));
   }
 }
