@@ -1,31 +1,18 @@
 // Store.apply against a real DuckDB in a temp dir: values and NULLs survive the Arrow → DataChunk
 // path, rows land in their day's file, replay is exactly-once, re-sent event ids are stored once.
 import fs from 'node:fs';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { COLUMNS, type EventRecord } from '../../../core/event-contract.js';
 import { Store } from '../../../aggregator/store/store.js';
 import { generateEvents } from './generate-events.js';
-import { expectedRow, record, tempDir } from './helpers.js';
+import { expectedRow, record, storeOpener, tempDir } from './helpers.js';
 
 const SITE = '2f0c8a7e-1b2d-4c3e-9f4a-5b6c7d8e9f01';
 const DAY = 86_400_000;
 const MAY1 = Date.UTC(2024, 4, 1);
 const dayOf = (ms: number): number => Math.floor(ms / DAY);
 
-const dirs: string[] = [];
-const stores: Store[] = [];
-async function open(dir?: string): Promise<{ store: Store; dir: string }> {
-  const d = dir ?? tempDir();
-  if (!dir) dirs.push(d);
-  const store = await Store.open(d);
-  stores.push(store);
-  return { store, dir: d };
-}
-
-afterEach(async () => {
-  for (const s of stores.splice(0)) await s.close();
-  for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
-});
+const open = storeOpener();
 
 const count = async (store: Store, where = 'true'): Promise<number> =>
   Number((await store.query(`SELECT count(*) AS n FROM events WHERE ${where}`))[0]!.n);

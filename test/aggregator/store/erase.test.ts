@@ -2,28 +2,15 @@
 // no byte behind in any file under the data dir, and per-site retention drops or rewrites files.
 import fs from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Store } from '../../../aggregator/store/store.js';
 import { generateEvents } from './generate-events.js';
-import { filesContaining, record, tempDir } from './helpers.js';
+import { filesContaining, record, storeOpener, tempDir } from './helpers.js';
 
 const DAY = 86_400_000;
 const MAY1 = Date.UTC(2024, 4, 1);
 
-const dirs: string[] = [];
-const stores: Store[] = [];
-async function open(dir?: string): Promise<{ store: Store; dir: string }> {
-  const d = dir ?? tempDir();
-  if (!dir) dirs.push(d);
-  const store = await Store.open(d);
-  stores.push(store);
-  return { store, dir: d };
-}
-
-afterEach(async () => {
-  for (const s of stores.splice(0)) await s.close();
-  for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
-});
+const open = storeOpener();
 
 const count = async (store: Store, where = 'true', params?: unknown[]): Promise<number> =>
   Number((await store.query(`SELECT count(*) AS n FROM events WHERE ${where}`, params))[0]!.n);

@@ -1,11 +1,12 @@
 // Shared pieces of the store tests: temp data dirs, log records from generated events, expected row
-// values, and a byte search over every file under a directory.
+// values, a byte search over every file under a directory, and stores opened and cleaned up per test.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { COLUMNS, type EventRecord } from '../../../core/event-contract.js';
 import { encodeEventBatch } from '../../../ingest/pipeline/arrow-batch.js';
-import type { LogRecord } from '../../../aggregator/store/store.js';
+import { afterEach } from 'vitest';
+import { Store, type LogRecord } from '../../../aggregator/store/store.js';
 
 export function tempDir(): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), 'beaconry-store-'));
@@ -64,4 +65,24 @@ export function allFiles(dir: string): string[] {
   };
   walk(dir);
   return out;
+}
+
+/**
+ * Opens stores (in a fresh temp dir unless one is given) and, after each test of the calling file,
+ * closes them and removes the temp dirs it made.
+ */
+export function storeOpener(): (dir?: string) => Promise<{ store: Store; dir: string }> {
+  const dirs: string[] = [];
+  const stores: Store[] = [];
+  afterEach(async () => {
+    for (const s of stores.splice(0)) await s.close();
+    for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
+  });
+  return async (dir) => {
+    const d = dir ?? tempDir();
+    if (!dir) dirs.push(d);
+    const store = await Store.open(d);
+    stores.push(store);
+    return { store, dir: d };
+  };
 }

@@ -1,25 +1,11 @@
 // Sites and secret keys in meta.duckdb: validation, CRUD, persistence, and keys hashed at rest.
-import fs from 'node:fs';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { BeaconryError } from '../../../core/errors.js';
 import { hashSecret } from '../../../aggregator/store/keys.js';
 import { Store } from '../../../aggregator/store/store.js';
-import { filesContaining, tempDir } from './helpers.js';
+import { filesContaining, storeOpener, tempDir } from './helpers.js';
 
-const dirs: string[] = [];
-const stores: Store[] = [];
-async function open(dir?: string): Promise<{ store: Store; dir: string }> {
-  const d = dir ?? tempDir();
-  if (!dir) dirs.push(d);
-  const store = await Store.open(d);
-  stores.push(store);
-  return { store, dir: d };
-}
-
-afterEach(async () => {
-  for (const s of stores.splice(0)) await s.close();
-  for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
-});
+const open = storeOpener();
 
 const code = async (p: Promise<unknown>): Promise<string> => {
   try {

@@ -1,28 +1,15 @@
 // Store lifecycle: one open per data dir, checkpoint folds every WAL into its file, and hosted code
 // can write its own tables through the store's single writer.
 import fs from 'node:fs';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { COLUMNS, duckType } from '../../../core/event-contract.js';
 import { Store, StoreLockedError } from '../../../aggregator/store/store.js';
 import { generateEvents } from './generate-events.js';
-import { allFiles, expectedRow, record, tempDir } from './helpers.js';
+import { allFiles, expectedRow, record, storeOpener, tempDir } from './helpers.js';
 
-const dirs: string[] = [];
-const stores: Store[] = [];
-async function open(dir?: string): Promise<{ store: Store; dir: string }> {
-  const d = dir ?? tempDir();
-  if (!dir) dirs.push(d);
-  const store = await Store.open(d);
-  stores.push(store);
-  return { store, dir: d };
-}
-
-afterEach(async () => {
-  for (const s of stores.splice(0)) await s.close();
-  for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
-});
+const open = storeOpener();
 
 describe('Store lifecycle', () => {
   it('refuses a second open of the same data dir, and allows it after close', async () => {
@@ -61,7 +48,7 @@ describe('Store lifecycle', () => {
 
   it('brings a day file written before a contract column existed up to date, and appends in its order', async () => {
     const dir = tempDir();
-    dirs.push(dir);
+    onTestFinished(() => fs.rmSync(dir, { recursive: true, force: true }));
     const eventsDir = path.join(dir, 'store', 'events');
     fs.mkdirSync(eventsDir, { recursive: true });
     // A file from an older contract: no `email` column (a middle one), no applied table.
