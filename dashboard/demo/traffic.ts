@@ -4,6 +4,7 @@
 // the X-Forwarded-For and User-Agent headers, as a proxy in front of Beaconry would pass them).
 // A seeded generator, so two runs show the same shapes: sources, pages, countries, devices, CTAs,
 // goals, custom properties, engagement, a weekly rhythm and a slow upward trend.
+import { rng } from '../../core/seeded-random.js';
 
 export interface DemoCta {
   id: string;
@@ -48,17 +49,6 @@ export interface DemoBatch {
   e: DemoEvent[];
 }
 
-/** mulberry32: small, fast, seedable. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type Weighted<T> = readonly (readonly [T, number])[];
 
