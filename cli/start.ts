@@ -8,7 +8,7 @@ import type { Config } from '../core/config.js';
 import type { ErrorCode } from '../core/errors.js';
 import type { Route } from '../core/http.js';
 import { createLogger } from '../core/logger.js';
-import { metrics } from '../core/metrics.js';
+import { metrics, reportQueueDepth } from '../core/metrics.js';
 import { Applier } from '../aggregator/applier.js';
 import { RetentionScheduler } from '../aggregator/erasure/retention-scheduler.js';
 import { RollupMaintainer } from '../aggregator/rollups/rollup-maintainer.js';
@@ -94,6 +94,7 @@ export async function start(config: Config): Promise<Running> {
     poolTasks: config.poolQueueLimit,
     logBytes: config.logQueueLimitBytes,
   });
+  reportQueueDepth('log', () => dispatcher.logQueueBytes());
   const routes: Route[] = extraRoutes({ config, store, keys, rollups, applier, log: wal });
   const edge = await startEdge({ config, keys, dispatcher, notReady, routes });
 

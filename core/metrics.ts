@@ -13,6 +13,14 @@ const latencyBuckets = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.
 export const QUEUES = ['edge', 'pool', 'log', 'store'] as const;
 export type QueueName = (typeof QUEUES)[number];
 
+/** Queues whose depth is read when /metrics is scraped rather than set as it changes. */
+const depthSources = new Map<QueueName, () => number>();
+
+/** Reports `queue`'s depth from `read()` at every scrape: the same number the edge admits by. */
+export function reportQueueDepth(queue: QueueName, read: () => number): void {
+  depthSources.set(queue, read);
+}
+
 export const metrics = {
   eventsReceived: new client.Counter({ name: 'beaconry_events_received_total', help: 'Events decoded from accepted-for-processing requests.', registers: reg }),
   eventsAccepted: new client.Counter({ name: 'beaconry_events_accepted_total', help: 'Events made durable in the log.', registers: reg }),
@@ -23,7 +31,12 @@ export const metrics = {
   rateLimited: new client.Counter({ name: 'beaconry_rate_limited_total', help: 'Requests answered 429, by key kind.', labelNames: ['key_kind'] as const, registers: reg }),
   batchEvents: new client.Histogram({ name: 'beaconry_batch_events', help: 'Events per request.', buckets: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000], registers: reg }),
   ackLatency: new client.Histogram({ name: 'beaconry_ack_latency_seconds', help: 'From the last body byte to the 2xx answer (durable).', buckets: latencyBuckets, registers: reg }),
-  queueDepth: new client.Gauge({ name: 'beaconry_queue_depth', help: 'Items waiting in each bounded queue (requests for edge, tasks for pool, bytes for log, records for store).', labelNames: ['queue'] as const, registers: reg }),
+  queueDepth: new client.Gauge({
+    name: 'beaconry_queue_depth', help: 'Items waiting in each bounded queue (requests for edge, tasks for pool, bytes for log, records for store).', labelNames: ['queue'] as const, registers: reg,
+    collect() {
+      for (const [queue, read] of depthSources) this.set({ queue }, read());
+    },
+  }),
   queueLimit: new client.Gauge({ name: 'beaconry_queue_limit', help: 'Limit of each bounded queue; at the limit the edge answers 503.', labelNames: ['queue'] as const, registers: reg }),
   poolUtilization: new client.Gauge({ name: 'beaconry_pool_utilization', help: 'Share of time the worker threads were busy (0..1).', registers: reg }),
   poolTaskSeconds: new client.Histogram({ name: 'beaconry_pool_task_seconds', help: 'Time a pool task took (decode to Arrow).', buckets: latencyBuckets, registers: reg }),

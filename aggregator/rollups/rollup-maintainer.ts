@@ -7,6 +7,7 @@ import { metrics } from '../../core/metrics.js';
 import type { RefreshResult, Rollups } from './rollups.js';
 
 const BATCH_DAYS = 7;
+const IDLE_FACTOR = 3;
 
 export interface RollupMaintainerOptions {
   /** Wait this long after the first dirty mark before refreshing, to gather a burst of appends. */
@@ -26,7 +27,11 @@ export class RollupMaintainer {
   private readonly gauge: NodeJS.Timeout;
   private closed = false;
   private readonly delayMs: number;
-  /** The last pass's duration: the next one waits at least this long, so big days cannot monopolise the writer. */
+  /**
+   * The last pass's duration: the next one waits at least IDLE_FACTOR times as long, so that
+   * recomputing big days under steady ingest takes at most a quarter of the writer (and of DuckDB's
+   * threads, which ingest shares): the rollups lag a little more on a big day instead.
+   */
   private lastPassMs = 0;
 
   constructor(
@@ -81,7 +86,7 @@ export class RollupMaintainer {
     this.timer = setTimeout(() => {
       this.timer = undefined;
       void this.pass();
-    }, Math.max(delay, this.lastPassMs));
+    }, Math.max(delay, IDLE_FACTOR * this.lastPassMs));
     this.timer.unref();
   }
 

@@ -17,7 +17,7 @@ export interface DurableLog {
 
 export interface AppliedSink {
   /** Hands a durable record to the store applier. */
-  enqueue(record: { lsn: number; payload: Uint8Array }): void;
+  enqueue(record: { lsn: number; payload: Uint8Array; rows: number }): void;
   /** Bytes acknowledged but not yet in DuckDB: the log queue. */
   readonly pendingBytes: number;
 }
@@ -66,10 +66,13 @@ export class Dispatcher {
   /** Whether a new request may enter (checked before its body is read). */
   admits(): 'ok' | 'overloaded' | 'not_durable' {
     if (this.log.failed) return 'not_durable';
-    // The log queue: bytes waiting for their fsync plus bytes acknowledged but not yet in DuckDB.
-    const logBytes = this.log.stats().pendingBytes + this.sink.pendingBytes;
-    if (this.waiting >= this.limits.edgeQueue || logBytes >= this.limits.logBytes) return 'overloaded';
+    if (this.waiting >= this.limits.edgeQueue || this.logQueueBytes() >= this.limits.logBytes) return 'overloaded';
     return 'ok';
+  }
+
+  /** The log queue: bytes waiting for their fsync plus bytes acknowledged but not yet in DuckDB. */
+  logQueueBytes(): number {
+    return this.log.stats().pendingBytes + this.sink.pendingBytes;
   }
 
   submit(input: RequestInput, settle: (s: Settled) => void): void {
@@ -133,7 +136,7 @@ export class Dispatcher {
     if (result.arrow) {
       try {
         const lsn = await this.log.append(result.arrow);
-        this.sink.enqueue({ lsn, payload: result.arrow });
+        this.sink.enqueue({ lsn, payload: result.arrow, rows: result.rows });
         metrics.logRecords.inc();
         metrics.eventsAccepted.inc(result.rows);
       } catch {
