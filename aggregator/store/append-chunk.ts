@@ -9,7 +9,8 @@
 // takes our typed arrays as they are. vector_get_data hands out a copy, not a view, so writing into it
 // does nothing: the copy call is the only way in.
 import duckdb from '@duckdb/node-bindings';
-import { DataType, tableFromIPC, type Data, type Vector } from 'apache-arrow';
+import { DataType, Precision } from 'apache-arrow';
+import { readIpcStream, type RawColumn } from './ipc-reader.js';
 import {
   BOOLEAN, DATE, DOUBLE, DuckDBDataChunk, DuckDBVector, TIMESTAMP, UBIGINT, UINTEGER, UTINYINT, VARCHAR,
   type DuckDBAppender, type DuckDBType,
@@ -54,45 +55,73 @@ export interface Run {
   readonly lsn: number;
 }
 
-const asciiInline = (bytes: Uint8Array): Uint32Array | null => {
-  if (bytes.length > 12) return null;
-  const s = new Uint8Array(16);
-  for (let i = 0; i < bytes.length; i++) {
+/**
+ * The inline duckdb_string_t of `bytes` written at words[at..at+4), when they are ≤ 12 ASCII bytes;
+ * false otherwise (non-ASCII goes through DuckDB's own assign, which checks UTF-8 and nulls invalid input).
+ */
+function writeInline(bytes: Uint8Array, words: Uint32Array, at: number): boolean {
+  const len = bytes.length;
+  if (len > 12) return false;
+  let w1 = 0;
+  let w2 = 0;
+  let w3 = 0;
+  for (let i = 0; i < len; i++) {
     const b = bytes[i]!;
-    // Non-ASCII goes through DuckDB's own assign, which checks UTF-8 (and nulls invalid input).
-    if (b > 0x7f) return null;
-    s[4 + i] = b;
+    if (b > 0x7f) return false;
+    const shift = (i & 3) * 8;
+    if (i < 4) w1 |= b << shift;
+    else if (i < 8) w2 |= b << shift;
+    else w3 |= b << shift;
   }
-  new DataView(s.buffer).setUint32(0, bytes.length, true);
-  return new Uint32Array(s.buffer);
-};
-
-function nullsOf(data: Data): Uint8Array | null {
-  const bm = data.nullBitmap as Uint8Array | undefined;
-  return data.nullCount > 0 && bm && bm.length > 0 ? bm : null;
+  words[at] = len;
+  words[at + 1] = w1;
+  words[at + 2] = w2;
+  words[at + 3] = w3;
+  return true;
 }
 
-function dictionaryEntries(dictionary: Vector | undefined): Str[] {
+function nullsOf(col: RawColumn): Uint8Array | null {
+  const bm = col.buffers[0]!;
+  return col.nullCount > 0 && bm.length > 0 ? bm : null;
+}
+
+function dictionaryEntries(values: RawColumn): Str[] {
+  if (!DataType.isUtf8(values.type)) throw new TypeError(`dictionary values must be Utf8, got ${String(values.type)}`);
+  const bytes = values.buffers[2]!;
+  const offsets = utf8Offsets(values.buffers[1]!, values.length, bytes);
+  // One allocation for every entry's inline struct.
+  const words = new Uint32Array(values.length * 4);
   const out: Str[] = [];
-  for (const d of dictionary?.data ?? []) {
-    if (!DataType.isUtf8(d.type)) throw new TypeError(`dictionary values must be Utf8, got ${String(d.type)}`);
-    const offsets = d.valueOffsets as Int32Array;
-    const bytes = d.values as Uint8Array;
-    for (let i = 0; i < d.length; i++) {
-      const b = bytes.subarray(offsets[i]!, offsets[i + 1]!);
-      out.push({ bytes: b, inline: asciiInline(b) });
-    }
+  for (let i = 0; i < values.length; i++) {
+    const b = bytes.subarray(offsets[i]!, offsets[i + 1]!);
+    out.push({ bytes: b, inline: writeInline(b, words, i * 4) ? words.subarray(i * 4, i * 4 + 4) : null });
   }
   return out;
 }
 
-function columnSource(kind: ColumnKind, name: string, data: Data): ColSrc {
-  // tableFromIPC never slices; the value buffers below are indexed from row 0.
-  if (data.offset !== 0) throw new RangeError(`column ${name}: sliced Arrow data is not supported`);
-  const t = data.type as DataType;
-  const nulls = nullsOf(data);
+const int32s = (b: Uint8Array, n: number): Int32Array => {
+  if (b.byteLength < n * 4) throw new RangeError('Arrow buffer shorter than its column');
+  return new Int32Array(b.buffer, b.byteOffset, n);
+};
+
+/** Utf8 offsets of `n` values: non-decreasing, inside `bytes` (a damaged payload fails here, not in a loop). */
+function utf8Offsets(b: Uint8Array, n: number, bytes: Uint8Array): Int32Array {
+  const offsets = int32s(b, n + 1);
+  if (offsets[0]! < 0 || offsets[n]! > bytes.byteLength) throw new RangeError('Arrow string offsets out of bounds');
+  for (let i = 0; i < n; i++) if (offsets[i + 1]! < offsets[i]!) throw new RangeError('Arrow string offsets decrease');
+  return offsets;
+}
+
+function columnSource(kind: ColumnKind, name: string, col: RawColumn): ColSrc {
+  const t = col.type;
+  const nulls = nullsOf(col);
+  const values = col.buffers[1]!;
   const wrong = (): never => {
     throw new TypeError(`column ${name}: Arrow type ${String(t)} does not fit kind ${kind}`);
+  };
+  const fixed = (width: number): ColSrc => {
+    if (values.byteLength < col.length * width) throw new RangeError(`column ${name}: values shorter than the column`);
+    return { tag: 'fixed', values, width, nulls };
   };
   switch (kind) {
     case 'u64':
@@ -100,31 +129,33 @@ function columnSource(kind: ColumnKind, name: string, data: Data): ColSrc {
     case 'u32': {
       const bits = kind === 'u64' ? 64 : kind === 'u8' ? 8 : 32;
       if (!DataType.isInt(t) || t.isSigned || t.bitWidth !== bits) wrong();
-      return { tag: 'fixed', values: data.values as ArrayBufferView, width: bits / 8, nulls };
+      return fixed(bits / 8);
     }
     case 'f64':
-      if (!DataType.isFloat(t) || (data.values as ArrayBufferView).constructor !== Float64Array) wrong();
-      return { tag: 'fixed', values: data.values as ArrayBufferView, width: 8, nulls };
+      if (!DataType.isFloat(t) || t.precision !== Precision.DOUBLE) wrong();
+      return fixed(8);
     case 'date':
       // DateDay: int32 days since the epoch, which is exactly DuckDB's DATE.
       if (!DataType.isDate(t) || t.unit !== 0) wrong();
-      return { tag: 'fixed', values: data.values as ArrayBufferView, width: 4, nulls };
+      return fixed(4);
     case 'timestamp': {
       if (!DataType.isTimestamp(t) || t.unit !== 1) wrong();
-      const v = data.values as ArrayBufferView;
-      return { tag: 'ts', words: new Uint32Array(v.buffer, v.byteOffset, data.length * 2), nulls };
+      if (values.byteLength < col.length * 8) throw new RangeError(`column ${name}: values shorter than the column`);
+      return { tag: 'ts', words: new Uint32Array(values.buffer, values.byteOffset, col.length * 2), nulls };
     }
     case 'bool':
       if (!DataType.isBool(t)) wrong();
-      return { tag: 'bool', bits: data.values as Uint8Array, nulls };
+      if (values.byteLength * 8 < col.length) throw new RangeError(`column ${name}: values shorter than the column`);
+      return { tag: 'bool', bits: values, nulls };
     case 'dict':
     case 'text':
       // Either encoding is accepted for either kind: the kind only says what the pool prefers.
       if (DataType.isDictionary(t)) {
-        return { tag: 'dict', indices: data.values as ArrayLike<number>, entries: dictionaryEntries(data.dictionary), nulls };
+        if (!DataType.isInt(t.indices) || t.indices.bitWidth !== 32 || !t.indices.isSigned) wrong();
+        return { tag: 'dict', indices: int32s(values, col.length), entries: dictionaryEntries(col.dictionary!), nulls };
       }
       if (DataType.isUtf8(t)) {
-        return { tag: 'utf8', offsets: data.valueOffsets as Int32Array, bytes: data.values as Uint8Array, nulls };
+        return { tag: 'utf8', offsets: utf8Offsets(values, col.length, col.buffers[2]!), bytes: col.buffers[2]!, nulls };
       }
       return wrong();
   }
@@ -132,11 +163,11 @@ function columnSource(kind: ColumnKind, name: string, data: Data): ColSrc {
 
 /** Decodes one log payload (an Arrow IPC stream) into its batches, columns in contract order. */
 export function decodePayload(payload: Uint8Array): BatchColumns[] {
-  const table = tableFromIPC(payload);
-  const byName = new Map(table.schema.fields.map((f, i) => [f.name, i]));
+  const stream = readIpcStream(payload);
+  const byName = new Map(stream.fields.map((f, i) => [f.name, i]));
   const out: BatchColumns[] = [];
-  for (const batch of table.batches) {
-    if (batch.numRows === 0) continue;
+  for (const batch of stream.batches) {
+    if (batch.length === 0) continue;
     const cols = COLUMNS.map((col) => {
       const i = byName.get(col.name);
       if (i === undefined) {
@@ -144,9 +175,9 @@ export function decodePayload(payload: Uint8Array): BatchColumns[] {
         if (!col.nullable) throw new TypeError(`payload lacks required column ${col.name}`);
         return null;
       }
-      return columnSource(col.kind, col.name, batch.data.children[i]!);
+      return columnSource(col.kind, col.name, batch.columns[i]!);
     });
-    out.push({ length: batch.numRows, cols });
+    out.push({ length: batch.length, cols });
   }
   return out;
 }

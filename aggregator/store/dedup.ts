@@ -11,6 +11,7 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import { EVENT_ID_COLUMN, type Run } from './append-chunk.js';
 import { dayString } from './days.js';
 import { IdFilter } from './id-filter.js';
+import { Yielder } from '../../core/yielder.js';
 import type { Partitions } from './partitions.js';
 
 /** Filters kept (today, yesterday and a little slack for late events). */
@@ -48,7 +49,7 @@ export class Deduper {
    * The runs without duplicate rows. Must run on the writer, inside the day's transaction, after every
    * earlier apply committed (the write queue guarantees it), so the partitions hold all stored ids.
    */
-  async dedup(dayNum: number, runs: readonly Run[]): Promise<{ kept: Run[]; duplicates: number }> {
+  async dedup(dayNum: number, runs: readonly Run[], yielder = new Yielder()): Promise<{ kept: Run[]; duplicates: number }> {
     let incoming = 0;
     for (const r of runs) incoming += r.end - r.start;
     const cur = (await this.filterFor(dayNum, incoming))!;
@@ -58,6 +59,7 @@ export class Deduper {
     // so a repeat within this apply is flagged too.
     const candidates = new Map<number, number[]>(); // lo → his
     for (const run of runs) {
+      if (yielder.due) await yielder.yield();
       const w = idWords(run);
       for (let i = run.start; i < run.end; i++) {
         const lo = w[2 * i]!;
@@ -82,6 +84,7 @@ export class Deduper {
     const kept: Run[] = [];
     let duplicates = 0;
     for (const run of runs) {
+      if (yielder.due) await yielder.yield();
       const w = idWords(run);
       let start = -1;
       for (let i = run.start; i <= run.end; i++) {

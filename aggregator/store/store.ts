@@ -40,6 +40,7 @@ import { dropBefore, purgeExpired, type PurgeResult } from './retention.js';
 import { Sites } from './sites.js';
 import { exec, plainRows, toDuckParams, type Params } from './values.js';
 import { WriteQueue } from './write-queue.js';
+import { Yielder } from '../../core/yielder.js';
 
 export type { Site, SiteInput, SitePatch } from './sites.js';
 export type { SecretKey } from './keys.js';
@@ -405,11 +406,13 @@ export class Store {
 
   private async applyNow(records: readonly LogRecord[], onlyDays: ReadonlySet<string> | undefined): Promise<ApplyResult> {
     const byDay = new Map<number, Run[]>();
+    const yielder = new Yielder();
     let last = this.applied;
     for (const rec of records) {
       if (rec.lsn <= this.applied) continue;
       if (rec.lsn <= last) throw new RangeError(`log records out of order: ${rec.lsn} after ${last}`);
       last = rec.lsn;
+      if (yielder.due) await yielder.yield();
       for (const batch of decodePayload(rec.payload)) {
         for (const r of this.keptRuns(batch)) {
           let runs = byDay.get(r.day);
@@ -430,7 +433,7 @@ export class Store {
       const started = performance.now();
       await this.writer.run('BEGIN');
       try {
-        const { kept, duplicates } = await this.deduper.dedup(dayNum, runs);
+        const { kept, duplicates } = await this.deduper.dedup(dayNum, runs, yielder);
         let rows = 0;
         if (kept.length > 0) {
           const appender = await this.writer.createAppender('events', 'main', alias);
