@@ -2,12 +2,13 @@
 // bytes), built column by column from the contract. These bytes are what the log stores and the
 // store appends; the raw IP never reaches here.
 import {
-  Bool, DateDay, Dictionary, Float64, Int32, makeData, makeVector, Table, TimestampMillisecond,
-  Uint32, Uint64, Uint8, Utf8, tableToIPC, type DataType, type Vector,
+  Bool, DateDay, Dictionary, Field, Float64, Int32, Message, Schema, TimestampMillisecond, Uint32, Uint64, Uint8, Utf8,
+  type DataType,
 } from 'apache-arrow';
 import { COLUMNS, type Column, type ColumnKind, type EventRecord } from '../../core/event-contract.js';
+import { writeStream, type ColumnBuffers } from './arrow-ipc-writer.js';
 
-export function arrowType(kind: ColumnKind): DataType {
+function arrowType(kind: ColumnKind, index: number): DataType {
   switch (kind) {
     case 'u64': return new Uint64();
     case 'timestamp': return new TimestampMillisecond();
@@ -16,10 +17,26 @@ export function arrowType(kind: ColumnKind): DataType {
     case 'u32': return new Uint32();
     case 'f64': return new Float64();
     case 'bool': return new Bool();
-    case 'dict': return new Dictionary(new Utf8(), new Int32());
+    // The column's index as the dictionary id: stable, so every payload's schema message is the same
+    // bytes (the store caches the decoded schema by them: aggregator/store/ipc-reader.ts).
+    case 'dict': return new Dictionary(new Utf8(), new Int32(), index);
     case 'text': return new Utf8();
   }
 }
+
+/** The contract's schema, every field nullable (the store checks nullability itself). */
+export const EVENT_SCHEMA = new Schema(COLUMNS.map((c, i) => new Field(c.name, arrowType(c.kind, i), true)));
+
+/** The encapsulated schema message every payload starts with, encoded once. */
+const SCHEMA_MESSAGE: Uint8Array = (() => {
+  const fb = Message.encode(Message.from(EVENT_SCHEMA));
+  const out = new Uint8Array((8 + fb.byteLength + 7) & ~7);
+  const view = new DataView(out.buffer);
+  view.setUint32(0, 0xffffffff, true);
+  view.setInt32(4, out.byteLength - 8, true);
+  out.set(fb, 8);
+  return out;
+})();
 
 type Getter = (r: EventRecord) => EventRecord[keyof EventRecord];
 
@@ -33,103 +50,117 @@ const GETTERS: ReadonlyMap<string, Getter> = new Map(
 /** A record with every column present, in contract order, so all records share one hidden class. */
 export const newRecord = new Function(`return {${COLUMNS.map((c) => `${JSON.stringify(c.name)}: undefined`).join(', ')}};`) as () => EventRecord;
 
-/** The column's values and its validity bitmap (undefined when nothing is null). */
-function columnValues(records: readonly EventRecord[], name: string): { values: EventRecord[keyof EventRecord][]; nullBitmap: Uint8Array | undefined } {
+interface Values {
+  values: EventRecord[keyof EventRecord][];
+  validity: Uint8Array | null;
+  nullCount: number;
+}
+
+/** The column's values and its validity bitmap (null when nothing is null). */
+function columnValues(records: readonly EventRecord[], name: string): Values {
   const get = GETTERS.get(name)!;
   const n = records.length;
   const values = new Array<EventRecord[keyof EventRecord]>(n);
-  let nulls = 0;
+  let nullCount = 0;
   const bits = new Uint8Array((n + 7) >> 3);
   for (let i = 0; i < n; i++) {
     const v = get(records[i]!);
     values[i] = v;
-    if (v === undefined || v === null) nulls++;
+    if (v === undefined || v === null) nullCount++;
     else bits[i >> 3]! |= 1 << (i & 7);
   }
-  return { values, nullBitmap: nulls === 0 ? undefined : bits };
+  return { values, validity: nullCount === 0 ? null : bits, nullCount };
 }
 
-function numericColumn(col: Column, records: readonly EventRecord[]): Vector {
+const bytesOf = (a: ArrayBufferView): Uint8Array => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+
+function numericColumn(col: Column, records: readonly EventRecord[]): ColumnBuffers {
   const n = records.length;
-  const { values, nullBitmap } = columnValues(records, col.name);
+  const { values, validity, nullCount } = columnValues(records, col.name);
+  const column = (data: ArrayBufferView): ColumnBuffers => ({ length: n, nullCount, validity, buffers: [bytesOf(data)] });
   switch (col.kind) {
     case 'u64': {
       const a = new BigUint64Array(n);
       for (let i = 0; i < n; i++) a[i] = (values[i] as bigint | undefined) ?? 0n;
-      return makeVector(makeData({ type: new Uint64(), length: n, data: a, nullBitmap }));
+      return column(a);
     }
     case 'timestamp': {
-      const a = new BigInt64Array(n);
-      for (let i = 0; i < n; i++) a[i] = BigInt((values[i] as number | undefined) ?? 0);
-      return makeVector(makeData({ type: new TimestampMillisecond(), length: n, data: a, nullBitmap }));
+      // Written as two little-endian 32-bit halves: BigInt(ms) per row was a visible share of the pool.
+      const w = new Uint32Array(n * 2);
+      for (let i = 0; i < n; i++) {
+        const ms = (values[i] as number | undefined) ?? 0;
+        w[2 * i] = ms >>> 0;
+        w[2 * i + 1] = Math.floor(ms / 4294967296) >>> 0;
+      }
+      return column(w);
     }
     case 'date': {
       const a = new Int32Array(n);
       for (let i = 0; i < n; i++) a[i] = (values[i] as number | undefined) ?? 0;
-      return makeVector(makeData({ type: new DateDay(), length: n, data: a, nullBitmap }));
+      return column(a);
     }
     case 'u8': {
       const a = new Uint8Array(n);
       for (let i = 0; i < n; i++) a[i] = (values[i] as number | undefined) ?? 0;
-      return makeVector(makeData({ type: new Uint8(), length: n, data: a, nullBitmap }));
+      return column(a);
     }
     case 'u32': {
       const a = new Uint32Array(n);
       for (let i = 0; i < n; i++) a[i] = (values[i] as number | undefined) ?? 0;
-      return makeVector(makeData({ type: new Uint32(), length: n, data: a, nullBitmap }));
+      return column(a);
     }
     case 'f64': {
       const a = new Float64Array(n);
       for (let i = 0; i < n; i++) a[i] = (values[i] as number | undefined) ?? 0;
-      return makeVector(makeData({ type: new Float64(), length: n, data: a, nullBitmap }));
+      return column(a);
     }
     case 'bool': {
       const bits = new Uint8Array((n + 7) >> 3);
       for (let i = 0; i < n; i++) if (values[i] === true) bits[i >> 3]! |= 1 << (i & 7);
-      return makeVector(makeData({ type: new Bool(), length: n, data: bits, nullBitmap }));
+      return column(bits);
     }
     default:
       throw new Error(`not numeric: ${col.kind}`);
   }
 }
 
-const encoder = new TextEncoder();
-
-/** UTF-8 bytes + offsets of `values` (nulls as empty), the layout of an Arrow Utf8 array. */
-function utf8Data(values: readonly (string | null)[]): { offsets: Int32Array; bytes: Uint8Array } {
-  const offsets = new Int32Array(values.length + 1);
+/** A Utf8 column of `values` (nulls stored as empty strings under the validity bitmap). */
+function utf8Column(values: readonly unknown[], validity: Uint8Array | null, nullCount: number): ColumnBuffers {
+  const n = values.length;
+  const offsets = new Int32Array(n + 1);
+  const strings = values.map((v) => (v === undefined || v === null ? '' : typeof v === 'string' ? v : String(v)));
   let cap = 0;
-  for (const v of values) cap += v === null ? 0 : v.length * 3;
-  const bytes = new Uint8Array(cap);
+  for (const v of strings) cap += v.length * 3;
+  const bytes = Buffer.allocUnsafe(cap);
   let pos = 0;
-  for (let i = 0; i < values.length; i++) {
-    const v = values[i];
-    if (v) pos += encoder.encodeInto(v, bytes.subarray(pos)).written;
+  for (let i = 0; i < n; i++) {
+    const v = strings[i]!;
+    // Buffer#write: no result object per value (TextEncoder#encodeInto allocates one).
+    if (v.length > 0) pos += bytes.write(v, pos, 'utf8');
     offsets[i + 1] = pos;
   }
-  return { offsets, bytes: bytes.subarray(0, pos) };
+  return { length: n, nullCount, validity, buffers: [bytesOf(offsets), bytes.subarray(0, pos)] };
 }
 
-function utf8Vector(values: readonly (string | null)[], nullBitmap: Uint8Array | undefined): Vector<Utf8> {
-  const { offsets, bytes } = utf8Data(values);
-  return makeVector(makeData({ type: new Utf8(), length: values.length, valueOffsets: offsets, data: bytes, nullBitmap }));
-}
-
-// Built straight from typed arrays: apache-arrow's generic builders (vectorFromArray) cost ~10 µs a
-// row here; this costs well under 1 µs (bench/micro/arrow-build.bench.ts keeps the naive twin).
-function textColumn(col: Column, records: readonly EventRecord[]): Vector {
+/** A text column: Utf8, or (kind dict) int32 codes plus its dictionary's distinct values. */
+function textColumn(col: Column, records: readonly EventRecord[]): { column: ColumnBuffers; dictionary?: ColumnBuffers } {
   const n = records.length;
-  const { values, nullBitmap } = columnValues(records, col.name);
-  if (col.kind === 'text') {
-    return utf8Vector(values.map((v) => (v === undefined || v === null ? null : String(v))), nullBitmap);
-  }
-  // Dictionary: low-cardinality text travels as int32 codes plus each distinct value once.
+  const { values, validity, nullCount } = columnValues(records, col.name);
+  if (col.kind === 'text') return { column: utf8Column(values, validity, nullCount) };
   const codes = new Int32Array(n);
   const dict = new Map<string, number>();
   const distinct: string[] = [];
+  // Neighbouring rows mostly share a value, and usually the same string object (per-request memos):
+  // comparing with the previous row first skips hashing a fresh string for the Map.
+  let last: unknown;
+  let lastCode = 0;
   for (let i = 0; i < n; i++) {
     const v = values[i];
     if (v === undefined || v === null) continue;
+    if (v === last) {
+      codes[i] = lastCode;
+      continue;
+    }
     const s = String(v);
     let code = dict.get(s);
     if (code === undefined) {
@@ -138,17 +169,27 @@ function textColumn(col: Column, records: readonly EventRecord[]): Vector {
       distinct.push(s);
     }
     codes[i] = code;
+    last = v;
+    lastCode = code;
   }
-  const type = arrowType('dict') as Dictionary<Utf8, Int32>;
-  const dictionary = utf8Vector(distinct, undefined);
-  return makeVector(makeData({ type, length: n, data: codes, nullBitmap, dictionary }));
+  return {
+    column: { length: n, nullCount, validity, buffers: [bytesOf(codes)] },
+    dictionary: utf8Column(distinct, null, 0),
+  };
 }
 
 /** Builds the IPC stream bytes of one record batch holding `records`, with the contract's schema. */
 export function encodeEventBatch(records: readonly EventRecord[]): Uint8Array {
-  const vectors: Record<string, Vector> = {};
-  for (const col of COLUMNS) {
-    vectors[col.name] = col.kind === 'dict' || col.kind === 'text' ? textColumn(col, records) : numericColumn(col, records);
-  }
-  return tableToIPC(new Table(vectors), 'stream');
+  const columns: ColumnBuffers[] = [];
+  const dictionaries: [number, ColumnBuffers][] = [];
+  COLUMNS.forEach((col, i) => {
+    if (col.kind === 'dict' || col.kind === 'text') {
+      const { column, dictionary } = textColumn(col, records);
+      columns.push(column);
+      if (dictionary) dictionaries.push([i, dictionary]);
+    } else {
+      columns.push(numericColumn(col, records));
+    }
+  });
+  return writeStream(SCHEMA_MESSAGE, dictionaries, records.length, columns);
 }
