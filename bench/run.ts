@@ -28,7 +28,7 @@ function ingestMarkdown(r: IngestReport): string {
     '',
     ...lines,
     '',
-    half ? `Beaconry at half its measured maximum rate: p50 ${half.p50} ms, p99 ${half.p99} ms.` : '',
+    half ? `Beaconry at half its measured maximum rate (paced open-loop arrivals over ${r.connections} keep-alive connections, latency from each request's scheduled send time; bench/load/paced.ts): p50 ${half.p50} ms, p99 ${half.p99} ms, p99.9 ${half.p999} ms.` : '',
     durability(r),
     r.profile ? `\n### Where the time goes (V8 CPU profile of the server during the whole run)\n\n${r.profile}` : '',
   ].join('\n');

@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { generateBatches, type GeneratedRequest } from './batches.js';
 import { spawnServer, type Spawned } from './spawn.js';
+import { paced } from './paced.js';
 import { median } from '../machine.js';
 import { summarizeProfiles } from './profile-summary.js';
 
@@ -27,6 +28,8 @@ export interface RunStats {
   errors: number;
   /** Events in 2xx answers. */
   acked: number;
+  /** The paced half-load run only. */
+  p999?: number;
 }
 
 export interface IngestReport {
@@ -74,7 +77,7 @@ function fire(port: number, reqs: GeneratedRequest[], opts: { duration: number; 
 }
 
 function med(runs: RunStats[]): RunStats {
-  const pick = (k: keyof RunStats) => median(runs.map((r) => r[k]));
+  const pick = (k: Exclude<keyof RunStats, 'p999'>) => median(runs.map((r) => r[k]));
   return { requestsPerSec: pick('requestsPerSec'), eventsPerSec: pick('eventsPerSec'), p50: pick('p50'), p99: pick('p99'), non2xx: pick('non2xx'), errors: pick('errors'), acked: pick('acked') };
 }
 
@@ -120,7 +123,13 @@ export async function runIngestBench(opts: { duration?: number; repeats?: number
   process.stderr.write(`  Beaconry, ${many} connections: ${Math.round(med(manyRuns).eventsPerSec)} events/s, p50 ${med(manyRuns).p50} ms, p99 ${med(manyRuns).p99} ms\n`);
   // p99 at half the measured maximum rate.
   const max = report.targets['Beaconry (durable, end to end)']!.median.requestsPerSec;
-  report.beaconry.halfLoad = await fire(beaconry.port, reqs, { duration, connections, path: `/api/v1/batch?k=${site.publicKey}`, rate: Math.max(1, Math.floor(max / 2)) });
+  // Paced open-loop arrivals, latency from each request's scheduled time (see paced.ts for why not
+  // autocannon's overallRate).
+  const half = await paced(beaconry.port, reqs, { path: `/api/v1/batch?k=${site.publicKey}`, rate: Math.max(1, max / 2), durationSec: duration, connections });
+  report.beaconry.halfLoad = {
+    requestsPerSec: half.requestsPerSec, eventsPerSec: half.requestsPerSec * 50, p50: half.p50, p99: half.p99, p999: half.p999,
+    non2xx: half.non2xx, errors: half.errors, acked: half.ok * 50,
+  };
   process.stderr.write(`  Beaconry at half load: p50 ${report.beaconry.halfLoad.p50} ms, p99 ${report.beaconry.halfLoad.p99} ms\n`);
   const acked = ackedTotal + report.targets['Beaconry (durable, end to end)']!.runs.reduce((n, r) => n + r.acked, 0)
     + manyRuns.reduce((n, r) => n + r.acked, 0) + report.beaconry.halfLoad.acked;
