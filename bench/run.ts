@@ -1,4 +1,4 @@
-// `npm run bench [-- ingest|micro|stats|all] [--quick] [--full] [--profile] [--soak 30m]`: every report starts
+// `npm run bench [-- ingest|micro|stats|all] [--quick] [--full] [--profile] [--soak 30m] [--out name]`: every report starts
 // with the machine and the method, gives medians and ratios against baselines measured in the same
 // run, and is written to bench/results/ as JSON and Markdown.
 import { machineInfo, machineMarkdown, writeResult } from './machine.js';
@@ -10,7 +10,7 @@ const value = (name: string): string | undefined => {
   const i = args.indexOf(`--${name}`);
   return i >= 0 ? args[i + 1] : undefined;
 };
-const parts = args.filter((a, i) => !a.startsWith('--') && !(i > 0 && args[i - 1] === '--soak'));
+const parts = args.filter((a, i) => !a.startsWith('--') && !(i > 0 && ['--soak', '--out'].includes(args[i - 1]!)));
 const want = (p: string): boolean => parts.length === 0 || parts.includes('all') || parts.includes(p);
 
 function ingestMarkdown(r: IngestReport): string {
@@ -82,7 +82,8 @@ async function main(): Promise<void> {
     sections.push(`## Soak\n\n${r.markdown}\n`);
   }
   const md = sections.join('\n');
-  const file = writeResult('latest', results, md);
+  // `--out name` keeps a partial run (say, `ingest --profile`) from replacing the full report.
+  const file = writeResult(value('out') ?? 'latest', results, md);
   process.stdout.write(`${md}\nWritten to ${file}\n`);
 }
 

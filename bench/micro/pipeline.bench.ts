@@ -61,7 +61,7 @@ export async function pipelineBench(time: number): Promise<Bench[]> {
   batchRecords.length = 1000;
   const naiveType = (kind: string): DataType => ({ u64: new Uint64(), timestamp: new TimestampMillisecond(), date: new DateDay(), u8: new Uint8(), u32: new Uint32(), f64: new Float64(), bool: new Bool(), dict: new Dictionary(new Utf8(), new Int32()), text: new Utf8() })[kind]!;
   const arrow = new Bench({ name: 'Arrow IPC for 1000 events', time });
-  arrow.add('typed arrays + makeData (ours)', () => void encodeEventBatch(batchRecords));
+  arrow.add('typed arrays + own IPC writer (ours)', () => void encodeEventBatch(batchRecords));
   arrow.add('naive twin: vectorFromArray per column', () => {
     const cols: Record<string, unknown> = {};
     for (const c of COLUMNS) {
