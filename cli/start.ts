@@ -43,6 +43,7 @@ export async function start(config: Config): Promise<Running> {
   const store = await Store.open(config.dataDir);
   const wal = await WriteAheadLog.open(path.join(config.dataDir, 'log'), {
     segmentBytes: config.logSegmentBytes,
+    preallocate: true,
     onFsync: (seconds, bytes) => {
       metrics.logFsync.observe(seconds);
       metrics.logBytes.inc(bytes);

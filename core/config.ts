@@ -98,7 +98,7 @@ export const SETTINGS = {
   edgeQueueLimit: { env: 'BEACONRY_EDGE_QUEUE', def: 4096, parse: int(1, 1e7), doc: 'Requests waiting for the pool before the edge answers 503.' },
   poolQueueLimit: { env: 'BEACONRY_POOL_QUEUE', def: 0, parse: int(0, 1e6), doc: 'Pool tasks in flight (0 = one per thread).' },
   logQueueLimitBytes: { env: 'BEACONRY_LOG_QUEUE', def: 256 * 1024 * 1024, parse: bytes(1024), doc: 'Log bytes not yet applied to DuckDB before the edge answers 503.' },
-  logSegmentBytes: { env: 'BEACONRY_LOG_SEGMENT', def: 64 * 1024 * 1024, parse: bytes(4096), doc: 'Size at which a log segment is closed.' },
+  logSegmentBytes: { env: 'BEACONRY_LOG_SEGMENT', def: 64 * 1024 * 1024, parse: bytes(4096), doc: 'Size at which a log segment is closed. The next one is prepared zero-filled at this size (plus 4 MiB), so the log holds up to two such files beyond its records.' },
   diskFreeMinBytes: { env: 'BEACONRY_DISK_FREE_MIN', def: 512 * 1024 * 1024, parse: bytes(0), doc: 'Free space under the data dir below which ingest answers 503.' },
   storeFlushMs: { env: 'BEACONRY_STORE_FLUSH_MS', def: 2000, parse: int(1, 60_000), doc: 'The longest acknowledged events wait before they are applied to DuckDB; under load they are applied sooner, a DuckDB row group (~131k rows) at a time.' },
   metricsToken: { env: 'BEACONRY_METRICS_TOKEN', def: undefined as string | undefined, parse: str, doc: 'If set, /metrics requires Authorization: Bearer <token>.' },

@@ -1,6 +1,6 @@
 // Write-ahead log, I/O seam: the few node:fs/promises calls that change the log on disk (writes,
 // fsyncs, truncation, deletion), so tests can inject a failing fsync or write. Reads use node:fs directly.
-import { open, unlink } from 'node:fs/promises';
+import { open, rename, unlink } from 'node:fs/promises';
 
 /** The part of node's FileHandle the log writes through. */
 export interface LogFileHandle {
@@ -15,11 +15,14 @@ export interface LogIo {
   /** 'wx' creates a new segment (fails if it exists), 'r+' reopens one, 'r' opens a directory to fsync it. */
   open(path: string, flags: 'wx' | 'r+' | 'r'): Promise<LogFileHandle>;
   unlink(path: string): Promise<void>;
+  /** Moves a preallocated spare into place as the next segment; without it the log does not preallocate. */
+  rename?(from: string, to: string): Promise<void>;
 }
 
 export const nodeLogIo: LogIo = {
   open: (path, flags) => open(path, flags),
   unlink: (path) => unlink(path),
+  rename: (from, to) => rename(from, to),
 };
 
 /** Makes a file's creation or deletion in `dir` durable; without it a crash can forget a new segment. */

@@ -27,6 +27,12 @@ export class SegmentReader {
   offset = 0;
   /** Set when reading stopped at a bad record rather than at the end. */
   damage: RecordDamage | null = null;
+  /**
+   * Set when reading stopped at a header of zero bytes: the unused, zero-filled rest of a
+   * preallocated segment (write-ahead-log.ts), whose records end here. Recovery checks that only
+   * zeros follow.
+   */
+  zeroTail = false;
 
   #buf: Buffer = EMPTY;
   /** Index in #buf of the byte at file offset `this.offset`. */
@@ -63,11 +69,15 @@ export class SegmentReader {
    * The payload is a view into a freshly read chunk that is never reused, so it stays valid;
    * holding one payload keeps its chunk (up to 4 MiB) alive. */
   async next(): Promise<LogRecord | null> {
-    if (this.damage !== null) return null;
+    if (this.damage !== null || this.zeroTail) return null;
     const remaining = this.end - this.offset;
     if (remaining === 0) return null;
     if (remaining < HEADER_BYTES) return this.#stop('partial-header');
     await this.#ensure(HEADER_BYTES);
+    if (isZero(this.#buf, this.#pos, HEADER_BYTES)) {
+      this.zeroTail = true;
+      return null;
+    }
     const h = decodeRecordHeader(this.#buf, this.#pos);
     if (h.magic !== RECORD_MAGIC) return this.#stop('bad-magic');
     if (h.length > MAX_PAYLOAD_BYTES) return this.#stop('bad-length');
@@ -111,6 +121,29 @@ export class SegmentReader {
     }
     this.#buf = next;
     this.#pos = 0;
+  }
+}
+
+function isZero(buf: Uint8Array, from: number, n: number): boolean {
+  for (let i = from; i < from + n; i++) if (buf[i] !== 0) return false;
+  return true;
+}
+
+/** Where the first non-zero byte at or after `from` is, or -1 when the rest of the file is zeros. */
+export async function firstNonZeroAfter(path: string, from: number): Promise<number> {
+  const handle = await open(path, 'r');
+  try {
+    const end = (await handle.stat()).size;
+    const chunk = Buffer.allocUnsafe(READ_CHUNK_BYTES);
+    const zeros = Buffer.alloc(READ_CHUNK_BYTES);
+    for (let at = from; at < end; at += READ_CHUNK_BYTES) {
+      const { bytesRead } = await handle.read(chunk, 0, Math.min(READ_CHUNK_BYTES, end - at), at);
+      if (chunk.subarray(0, bytesRead).equals(zeros.subarray(0, bytesRead))) continue;
+      for (let i = 0; i < bytesRead; i++) if (chunk[i] !== 0) return at + i;
+    }
+    return -1;
+  } finally {
+    await handle.close();
   }
 }
 

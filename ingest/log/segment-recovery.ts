@@ -1,11 +1,11 @@
 // Write-ahead log, startup: checks every segment in the log directory, cuts a torn tail off the
 // last one, and refuses to start on damage that could hide acknowledged records.
-import { readdir } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LogCorruptionError } from './log-corruption-error.js';
 import type { LogIo } from './log-io.js';
 import { parseSegmentFileName } from './segment-format.js';
-import { SegmentReader, findIntactRecordAfter, type RecordDamage } from './segment-reader.js';
+import { SegmentReader, findIntactRecordAfter, firstNonZeroAfter, type RecordDamage } from './segment-reader.js';
 
 export interface SegmentInfo {
   firstLsn: number;
@@ -69,10 +69,34 @@ export async function recoverSegments(dir: string, io: LogIo): Promise<Recovered
       await truncateDurably(io, path, damage.offset);
       truncated = { segment: path, bytes, damage };
     }
+    if (reader.zeroTail) {
+      // A preallocated segment: its records end at the first all-zero header, and only zeros may follow.
+      const dirty = await firstNonZeroAfter(path, reader.offset);
+      if (dirty !== -1) {
+        if (!isLast) throw new LogCorruptionError(path, dirty, `data after the zero-filled end of records (expected LSN ${reader.nextLsn}), in a segment that is not the last`);
+        // A torn group commit: a later page of it reached the disk, its first header did not. It was
+        // never acknowledged; zero it, or a shorter record written here later would leave it behind.
+        const size = (await stat(path)).size;
+        await zeroDurably(io, path, reader.offset, size);
+        truncated = { segment: path, bytes: size - reader.offset, damage: { offset: reader.offset, reason: 'bad-magic', expectedLsn: reader.nextLsn } };
+      }
+    }
     segments.push({ firstLsn, path, bytes: reader.offset });
     lastLsn = reader.nextLsn - 1;
   }
   return { segments, lastLsn, truncated };
+}
+
+/** Overwrites [from, to) of `path` with zeros and fsyncs it (the file keeps its size and blocks). */
+async function zeroDurably(io: LogIo, path: string, from: number, to: number): Promise<void> {
+  const handle = await io.open(path, 'r+');
+  try {
+    const zeros = Buffer.alloc(1024 * 1024);
+    for (let at = from; at < to; at += zeros.length) await handle.writev([zeros.subarray(0, Math.min(zeros.length, to - at))], at);
+    await handle.datasync();
+  } finally {
+    await handle.close();
+  }
 }
 
 async function truncateDurably(io: LogIo, path: string, length: number): Promise<void> {

@@ -20,7 +20,18 @@ export interface WriteAheadLogOptions {
   io?: LogIo;
   /** Called once per group commit with the wall time of its writev + fdatasync and the bytes written. */
   onFsync?: (seconds: number, bytes: number) => void;
+  /**
+   * Prepare each next segment in the background, zero-filled and synced, and rotate into it: an
+   * fdatasync that overwrites allocated blocks needs no ext4 journal commit, so it no longer waits
+   * for DuckDB's dirty pages (p99 25 ms → 2 ms in bench/micro/wal-fsync.bench.ts). Needs io.rename.
+   */
+  preallocate?: boolean;
 }
+
+/** The next segment while it is being prepared; not a segment name, so recovery never reads it. */
+const SPARE_NAME = 'next-segment.spare';
+/** A group commit may take a segment past segmentBytes; past the zeroed part the file just grows. */
+const PREALLOC_SLACK = 4 * 1024 * 1024;
 
 export interface WriteAheadLogStats {
   segments: number;
@@ -54,6 +65,9 @@ export class WriteAheadLog {
   #failure: Error | null = null;
   #closed = false;
   #releases: Promise<unknown> = Promise.resolve();
+  /** The prepared next segment, once its zero-fill is synced (preallocate only). */
+  #spare: { path: string; handle: LogFileHandle } | null = null;
+  #preparing: Promise<void> | null = null;
 
   private constructor(
     readonly dir: string,
@@ -62,6 +76,7 @@ export class WriteAheadLog {
     private readonly onFsync: ((seconds: number, bytes: number) => void) | undefined,
     recovered: RecoveredLog,
     handle: LogFileHandle,
+    private readonly preallocate: boolean,
   ) {
     this.#segments = recovered.segments;
     this.#handle = handle;
@@ -84,6 +99,8 @@ export class WriteAheadLog {
     // A freshly created log directory must itself survive a crash, hence the parent's fsync.
     if ((await mkdir(dir, { recursive: true })) !== undefined) await syncDirectory(io, dirname(dir));
     const recovered = await recoverSegments(dir, io);
+    // A spare left by a crash or a shutdown: it holds no record.
+    await io.unlink(join(dir, SPARE_NAME)).catch(() => undefined);
     let handle: LogFileHandle;
     const last = recovered.segments.at(-1);
     if (last === undefined) {
@@ -93,7 +110,41 @@ export class WriteAheadLog {
     } else {
       handle = await io.open(last.path, 'r+');
     }
-    return new WriteAheadLog(dir, opts.segmentBytes, io, opts.onFsync, recovered, handle);
+    const log = new WriteAheadLog(dir, opts.segmentBytes, io, opts.onFsync, recovered, handle, opts.preallocate === true && io.rename !== undefined);
+    log.#prepareSpare();
+    return log;
+  }
+
+  /** Resolves once the next segment's background preparation (if any) has finished (tests). */
+  async spareSettled(): Promise<void> {
+    await this.#preparing;
+  }
+
+  /** Starts zero-filling the next segment in the background (preallocate only). Failure is not an
+   * error: rotation then creates a plain segment, as without preallocation. */
+  #prepareSpare(): void {
+    if (!this.preallocate || this.#preparing || this.#spare || this.#closed || this.#failure) return;
+    const path = join(this.dir, SPARE_NAME);
+    this.#preparing = (async () => {
+      let handle: LogFileHandle | undefined;
+      try {
+        await this.io.unlink(path).catch(() => undefined);
+        handle = await this.io.open(path, 'wx');
+        const zeros = Buffer.alloc(1024 * 1024);
+        const size = this.segmentBytes + PREALLOC_SLACK;
+        for (let at = 0; at < size; at += zeros.length) {
+          if (this.#closed) throw new Error('log closed');
+          await handle.writev([zeros.subarray(0, Math.min(zeros.length, size - at))], at);
+        }
+        await handle.datasync();
+        this.#spare = { path, handle };
+      } catch {
+        await handle?.close().catch(() => undefined);
+        await this.io.unlink(path).catch(() => undefined);
+      } finally {
+        this.#preparing = null;
+      }
+    })();
   }
 
   /** True after any write or fsync error, until restart: the outcome of that write is unknown and
@@ -201,6 +252,13 @@ export class WriteAheadLog {
     this.#closed = true;
     while (this.#flushing) await new Promise<void>((resolve) => this.#idleWaiters.push(resolve));
     await this.#releases;
+    await this.#preparing;
+    const spare = this.#spare;
+    this.#spare = null;
+    if (spare) {
+      await spare.handle.close().catch(() => undefined);
+      await this.io.unlink(spare.path).catch(() => undefined);
+    }
     const handle = this.#handle;
     this.#handle = null;
     await handle?.close();
@@ -257,11 +315,22 @@ export class WriteAheadLog {
     const firstLsn = this.#durableLsn + 1;
     let created: { segment: SegmentInfo; handle: LogFileHandle };
     try {
-      created = await createSegment(this.io, this.dir, firstLsn);
+      // The prepared spare if it is ready; never wait for one (that would stall this group commit).
+      const spare = this.#spare;
+      this.#spare = null;
+      if (spare && this.io.rename) {
+        const path = join(this.dir, segmentFileName(firstLsn));
+        await this.io.rename(spare.path, path);
+        await syncDirectory(this.io, this.dir);
+        created = { segment: { firstLsn, path, bytes: 0 }, handle: spare.handle };
+      } else {
+        created = await createSegment(this.io, this.dir, firstLsn);
+      }
     } catch (err) {
       this.#fail(err, []);
       return;
     }
+    this.#prepareSpare();
     const previous = this.#handle;
     this.#handle = created.handle;
     this.#segments.push(created.segment);

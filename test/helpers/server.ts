@@ -58,6 +58,8 @@ export async function startServer(opts: { env?: Record<string, string>; dataDir?
     BEACONRY_PORT: '0',
     BEACONRY_DATA_DIR: dataDir,
     BEACONRY_DISK_FREE_MIN: '0',
+    // Tests wait for rows: apply within 50 ms rather than the default 2 s when load is light.
+    BEACONRY_STORE_FLUSH_MS: '50',
     ...opts.env,
   };
   const child = spawn(process.execPath, [CLI, 'start'], { env: { ...cleanEnv(), ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
