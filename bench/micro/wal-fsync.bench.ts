@@ -51,7 +51,7 @@ async function run(mode: 'append' | 'preallocated'): Promise<string> {
     fs.closeSync(other);
     latencies.sort((a, b) => a - b);
     const p = (q: number): string => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))]!.toFixed(2);
-    return `| ${mode === 'append' ? 'append to a growing file (the log today)' : 'overwrite a zero-filled, synced segment'} | ${latencies.length} | ${p(0.5)} | ${p(0.9)} | ${p(0.99)} | ${latencies.at(-1)!.toFixed(1)} |`;
+    return `| ${mode === 'append' ? 'append to a growing file (a plain segment)' : 'overwrite a zero-filled, synced segment (as the log does)'} | ${latencies.length} | ${p(0.5)} | ${p(0.9)} | ${p(0.99)} | ${latencies.at(-1)!.toFixed(1)} |`;
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
