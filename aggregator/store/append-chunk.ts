@@ -11,6 +11,7 @@
 import duckdb from '@duckdb/node-bindings';
 import { DataType, Precision } from 'apache-arrow';
 import { readIpcStream, type RawColumn } from './ipc-reader.js';
+import { Yielder } from '../../core/yielder.js';
 import {
   BOOLEAN, DATE, DOUBLE, DuckDBDataChunk, DuckDBVector, TIMESTAMP, UBIGINT, UINTEGER, UTINYINT, VARCHAR,
   type DuckDBAppender, type DuckDBType,
@@ -275,13 +276,13 @@ export class ChunkAppender {
    * milliseconds, which showed up as p99 acknowledgement latency. A chunk at a time bounds each hold
    * to one vector's worth of rows; the rows still land in the same open transaction.
    */
-  async appendYielding(appender: DuckDBAppender, runs: readonly Run[]): Promise<number> {
+  async appendYielding(appender: DuckDBAppender, runs: readonly Run[], yielder = new Yielder()): Promise<number> {
     let total = 0;
     for (const { segments, rows } of this.chunks(runs)) {
       this.flushChunk(appender, segments, rows);
       appender.flushSync();
       total += rows;
-      await new Promise<void>((resolve) => setImmediate(resolve));
+      await yielder.yield();
     }
     return total;
   }

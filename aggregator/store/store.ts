@@ -438,7 +438,7 @@ export class Store {
         if (kept.length > 0) {
           const appender = await this.writer.createAppender('events', 'main', alias);
           try {
-            rows = await this.appenderFor(day).appendYielding(appender, kept);
+            rows = await this.appenderFor(day).appendYielding(appender, kept, yielder);
           } finally {
             appender.closeSync();
           }

@@ -34,3 +34,16 @@ export async function syncDirectory(io: LogIo, dir: string): Promise<void> {
     await handle.close();
   }
 }
+
+/**
+ * Writes zeros over [from, to) of an open file, 1 MiB at a time, then fdatasyncs it: the log's
+ * preallocated spare, and a torn group's leftovers at recovery. `stop()` aborts between writes.
+ */
+export async function writeZerosDurably(handle: LogFileHandle, from: number, to: number, stop: () => boolean = () => false): Promise<void> {
+  const zeros = Buffer.alloc(1024 * 1024);
+  for (let at = from; at < to; at += zeros.length) {
+    if (stop()) throw new Error('zero-fill stopped');
+    await handle.writev([zeros.subarray(0, Math.min(zeros.length, to - at))], at);
+  }
+  await handle.datasync();
+}

@@ -3,7 +3,7 @@
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LogCorruptionError } from './log-corruption-error.js';
-import type { LogIo } from './log-io.js';
+import { writeZerosDurably, type LogIo } from './log-io.js';
 import { parseSegmentFileName } from './segment-format.js';
 import { SegmentReader, findIntactRecordAfter, firstNonZeroAfter, type RecordDamage } from './segment-reader.js';
 
@@ -91,9 +91,7 @@ export async function recoverSegments(dir: string, io: LogIo): Promise<Recovered
 async function zeroDurably(io: LogIo, path: string, from: number, to: number): Promise<void> {
   const handle = await io.open(path, 'r+');
   try {
-    const zeros = Buffer.alloc(1024 * 1024);
-    for (let at = from; at < to; at += zeros.length) await handle.writev([zeros.subarray(0, Math.min(zeros.length, to - at))], at);
-    await handle.datasync();
+    await writeZerosDurably(handle, from, to);
   } finally {
     await handle.close();
   }

@@ -5,7 +5,7 @@ import { mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { BeaconryError } from '../../core/errors.js';
 import { LogCorruptionError } from './log-corruption-error.js';
-import { nodeLogIo, syncDirectory, type LogFileHandle, type LogIo } from './log-io.js';
+import { nodeLogIo, syncDirectory, writeZerosDurably, type LogFileHandle, type LogIo } from './log-io.js';
 import { HEADER_BYTES, MAX_PAYLOAD_BYTES, encodeRecordHeader, segmentFileName } from './segment-format.js';
 import { SegmentReader, type LogRecord } from './segment-reader.js';
 import { recoverSegments, type RecoveredLog, type SegmentInfo } from './segment-recovery.js';
@@ -130,13 +130,7 @@ export class WriteAheadLog {
       try {
         await this.io.unlink(path).catch(() => undefined);
         handle = await this.io.open(path, 'wx');
-        const zeros = Buffer.alloc(1024 * 1024);
-        const size = this.segmentBytes + PREALLOC_SLACK;
-        for (let at = 0; at < size; at += zeros.length) {
-          if (this.#closed) throw new Error('log closed');
-          await handle.writev([zeros.subarray(0, Math.min(zeros.length, size - at))], at);
-        }
-        await handle.datasync();
+        await writeZerosDurably(handle, 0, this.segmentBytes + PREALLOC_SLACK, () => this.#closed);
         this.#spare = { path, handle };
       } catch {
         await handle?.close().catch(() => undefined);

@@ -2,11 +2,11 @@
 // bytes), built column by column from the contract. These bytes are what the log stores and the
 // store appends; the raw IP never reaches here.
 import {
-  Bool, DateDay, Dictionary, Field, Float64, Int32, Message, Schema, TimestampMillisecond, Uint32, Uint64, Uint8, Utf8,
+  Bool, DateDay, Dictionary, Field, Float64, Int32, Schema, TimestampMillisecond, Uint32, Uint64, Uint8, Utf8,
   type DataType,
 } from 'apache-arrow';
 import { COLUMNS, type Column, type ColumnKind, type EventRecord } from '../../core/event-contract.js';
-import { writeStream, type ColumnBuffers } from './arrow-ipc-writer.js';
+import { schemaMessage, writeStream, type ColumnBuffers } from './arrow-ipc-writer.js';
 
 function arrowType(kind: ColumnKind, index: number): DataType {
   switch (kind) {
@@ -25,18 +25,10 @@ function arrowType(kind: ColumnKind, index: number): DataType {
 }
 
 /** The contract's schema, every field nullable (the store checks nullability itself). */
-export const EVENT_SCHEMA = new Schema(COLUMNS.map((c, i) => new Field(c.name, arrowType(c.kind, i), true)));
+const EVENT_SCHEMA = new Schema(COLUMNS.map((c, i) => new Field(c.name, arrowType(c.kind, i), true)));
 
 /** The encapsulated schema message every payload starts with, encoded once. */
-const SCHEMA_MESSAGE: Uint8Array = (() => {
-  const fb = Message.encode(Message.from(EVENT_SCHEMA));
-  const out = new Uint8Array((8 + fb.byteLength + 7) & ~7);
-  const view = new DataView(out.buffer);
-  view.setUint32(0, 0xffffffff, true);
-  view.setInt32(4, out.byteLength - 8, true);
-  out.set(fb, 8);
-  return out;
-})();
+const SCHEMA_MESSAGE = schemaMessage(EVENT_SCHEMA);
 
 type Getter = (r: EventRecord) => EventRecord[keyof EventRecord];
 
