@@ -104,6 +104,28 @@ describe('dashboard in Chromium', { timeout: 180_000 }, () => {
     await shot('04-cta');
   });
 
+  it('adds a goal, and creates a secret key shown once then revokes it', async () => {
+    await page.getByRole('link', { name: 'Goals' }).click();
+    await page.waitForURL(/\/settings\/goals$/);
+    await page.fill('#goal-value', 'Signup');
+    await page.getByRole('button', { name: 'Add goal' }).click();
+    await page.getByRole('cell', { name: 'Signup', exact: true }).waitFor();
+
+    await page.getByRole('link', { name: 'Secret keys' }).click();
+    await page.waitForURL(/\/settings\/keys$/);
+    await page.fill('#key-name', 'billing server');
+    await page.getByRole('button', { name: 'Create key' }).click();
+    const secret = (await page.getByTestId('new-secret-key').textContent())!;
+    expect(secret).toMatch(/^bk_live_/);
+    await page.getByRole('cell', { name: 'billing server', exact: true }).waitFor();
+    page.once('dialog', (d) => void d.accept());
+    await page.getByRole('button', { name: /^Revoke key / }).first().click();
+    await page.locator('tr.revoked').first().waitFor();
+    // The revoked key no longer writes.
+    const r = await fetch(`${server.url}/api/v1/batch`, { method: 'POST', headers: { authorization: `Bearer ${secret}`, 'content-type': 'application/json' }, body: '{"e":[{"t":"custom","n":"x"}]}' });
+    expect(r.status).toBe(401);
+  });
+
   it('logs out and back in', async () => {
     await page.getByTestId('logout').click();
     await page.waitForURL(/\/login$/);
