@@ -226,6 +226,12 @@ export function distinctStrings(batch: BatchColumns, column: number): Set<string
 
 const TEXT = new TextDecoder();
 
+/**
+ * Rows per chunk when appending between event-loop turns: about 1 ms of work (Yielder's slice). Same
+ * CPU per row as full 2048-row vectors (bench/micro/duckdb-append.bench.ts measures both).
+ */
+export const CHUNK_ROWS_YIELDING = 512;
+
 interface Segment {
   batch: BatchColumns;
   start: number;
@@ -240,7 +246,8 @@ interface Segment {
  */
 export class ChunkAppender {
   private readonly chunk: DuckDBDataChunk;
-  private readonly capacity = DuckDBVector.standardSize();
+  /** Rows per chunk: at most one vector; fewer keep each synchronous step short (see appendYielding). */
+  private readonly capacity: number;
   private readonly scratch: Uint8Array<ArrayBuffer>;
   private readonly scratch32: Uint32Array;
   private readonly validity: Uint8Array<ArrayBuffer>;
@@ -256,8 +263,15 @@ export class ChunkAppender {
   private readonly internAt: Int32Array;
   private readonly internLen: Int32Array;
 
-  /** `columns`: for each target column, the index in COLUMNS it is taken from. */
-  constructor(private readonly columns: readonly number[] = COLUMNS.map((_, i) => i)) {
+  /**
+   * `columns`: for each target column, the index in COLUMNS it is taken from. `rowsPerChunk`: at most
+   * DuckDB's vector size (2048); the store uses CHUNK_ROWS_YIELDING.
+   */
+  constructor(
+    private readonly columns: readonly number[] = COLUMNS.map((_, i) => i),
+    rowsPerChunk = DuckDBVector.standardSize(),
+  ) {
+    this.capacity = Math.max(8, Math.min(rowsPerChunk, DuckDBVector.standardSize()));
     this.chunk = DuckDBDataChunk.create(columns.map((i) => DUCK_TYPE[COLUMNS[i]!.kind]));
     // The widest column is a 16-byte string_t.
     this.scratch = new Uint8Array(this.capacity * 16);
@@ -270,11 +284,12 @@ export class ChunkAppender {
   }
 
   /**
-   * Like `append`, but flushes the appender after every chunk and yields to the event loop between
-   * chunks. DuckDB's appender works synchronously on the calling thread (≈ 3–6 µs a row, strings
-   * dominating), and this thread also runs the ingest edge: one 12k-row flush held it for tens of
-   * milliseconds, which showed up as p99 acknowledgement latency. A chunk at a time bounds each hold
-   * to one vector's worth of rows; the rows still land in the same open transaction.
+   * Like `append`, but flushes the appender after every chunk and yields to the event loop when the
+   * yielder's slice is used up. DuckDB's appender works synchronously on the calling thread (≈ 2 µs a
+   * row, strings dominating), and this thread also runs the ingest edge: one 12k-row flush held it
+   * for tens of milliseconds, which showed up as p99 acknowledgement latency. A chunk at a time bounds
+   * each hold to one chunk's rows (about 1 ms at CHUNK_ROWS_YIELDING); the rows still land in the
+   * same open transaction.
    */
   async appendYielding(appender: DuckDBAppender, runs: readonly Run[], yielder = new Yielder()): Promise<number> {
     let total = 0;
@@ -282,7 +297,7 @@ export class ChunkAppender {
       this.flushChunk(appender, segments, rows);
       appender.flushSync();
       total += rows;
-      await yielder.yield();
+      if (yielder.due) await yielder.yield();
     }
     return total;
   }

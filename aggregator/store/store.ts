@@ -26,7 +26,7 @@ import { DuckDBInstance, StatementType, type DuckDBConnection } from '@duckdb/no
 import { eventsTableDDL } from '../../core/event-contract.js';
 import { metrics } from '../../core/metrics.js';
 import {
-  ChunkAppender, SITE_COLUMN, dayRuns, decodePayload, distinctStrings, stringAt,
+  CHUNK_ROWS_YIELDING, ChunkAppender, SITE_COLUMN, dayRuns, decodePayload, distinctStrings, stringAt,
   type BatchColumns, type Run,
 } from './append-chunk.js';
 import type { StoreContext } from './context.js';
@@ -472,7 +472,7 @@ export class Store {
     if (order.includes(-1)) throw new Error(`partition ${day} has a column the event contract no longer has`);
     const key = order.join(',');
     let a = this.appenders.get(key);
-    if (!a) this.appenders.set(key, (a = new ChunkAppender(order)));
+    if (!a) this.appenders.set(key, (a = new ChunkAppender(order, CHUNK_ROWS_YIELDING)));
     return a;
   }
 

@@ -11,7 +11,8 @@ import {
 } from '@duckdb/node-api';
 import { COLUMNS, eventsTableDDL, type EventRecord } from '../../core/event-contract.js';
 import { encodeEventBatch } from '../../ingest/pipeline/arrow-batch.js';
-import { ChunkAppender, decodePayload, type Run } from '../../aggregator/store/append-chunk.js';
+import { CHUNK_ROWS_YIELDING, ChunkAppender, decodePayload, type Run } from '../../aggregator/store/append-chunk.js';
+import { Yielder } from '../../core/yielder.js';
 import { Store, type LogRecord } from '../../aggregator/store/store.js';
 import { generateEvents } from '../../test/aggregator/store/generate-events.js';
 
@@ -32,6 +33,7 @@ const instance = await DuckDBInstance.create(':memory:', { temp_directory: path.
 const conn = await instance.connect();
 await conn.run(`ATTACH '${path.join(root, 'day.duckdb')}' AS day`);
 const chunkAppender = new ChunkAppender();
+const smallChunkAppender = new ChunkAppender(undefined, CHUNK_ROWS_YIELDING);
 
 async function freshTable(c: DuckDBConnection): Promise<void> {
   await c.run('DROP TABLE IF EXISTS day.main.events');
@@ -101,6 +103,16 @@ add('DataChunk → day file + COMMIT (store path, no dedup)', N, async () => {
   await conn.run('BEGIN');
   const ap = await conn.createAppender('events', 'main', 'day');
   chunkAppender.append(ap, decodeAll());
+  ap.closeSync();
+  await conn.run('COMMIT');
+}, { beforeEach: () => freshTable(conn) });
+
+// The store appends CHUNK_ROWS_YIELDING rows at a time (one event-loop slice each): same cost per row?
+add(`DataChunk of ${CHUNK_ROWS_YIELDING} rows → day file + COMMIT (the store's chunk size)`, N, async () => {
+  await conn.run('BEGIN');
+  const ap = await conn.createAppender('events', 'main', 'day');
+  // Flushed after every chunk, as the store does; a slice that never ends, so no event-loop turns.
+  await smallChunkAppender.appendYielding(ap, decodeAll(), new Yielder(Infinity));
   ap.closeSync();
   await conn.run('COMMIT');
 }, { beforeEach: () => freshTable(conn) });
