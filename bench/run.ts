@@ -35,7 +35,7 @@ function ingestMarkdown(r: IngestReport): string {
     '',
     ...lines,
     '',
-    half ? `Beaconry at half its measured maximum rate (paced open-loop arrivals over ${r.connections} keep-alive connections, latency from each request's scheduled send time; bench/load/paced.ts): p50 ${half.p50} ms, p99 ${half.p99} ms, p99.9 ${half.p999} ms.` : '',
+    half ? `Beaconry at half its measured maximum rate (paced open-loop arrivals, a keep-alive connection per request in flight (peak ${half.peakInFlight}), latency from each request's scheduled send time; bench/load/paced.ts): p50 ${half.p50} ms, p99 ${half.p99} ms, p99.9 ${half.p999} ms. The server's own acknowledgement histogram (last body byte to answer) put 99 % of these under ${half.serverP99} ms.` : '',
     'Refused requests are answered `503` with Retry-After (the log queue is full while the store catches up); only acknowledged events count.',
     durability(r),
     r.profile ? `\n### Where the time goes (V8 CPU profile of the server during the whole run)\n\n${r.profile}` : '',

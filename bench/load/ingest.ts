@@ -30,6 +30,10 @@ export interface RunStats {
   acked: number;
   /** The paced half-load run only. */
   p999?: number;
+  /** Paced run: most requests in flight at once (one connection each). */
+  peakInFlight?: number;
+  /** Paced run: the bucket bound (ms) under which 99 % of the server's beaconry_ack_latency_seconds fell. */
+  serverP99?: number;
 }
 
 export interface IngestReport {
@@ -77,8 +81,24 @@ function fire(port: number, reqs: GeneratedRequest[], opts: { duration: number; 
 }
 
 function med(runs: RunStats[]): RunStats {
-  const pick = (k: Exclude<keyof RunStats, 'p999'>) => median(runs.map((r) => r[k]));
+  const pick = (k: Exclude<keyof RunStats, 'p999' | 'peakInFlight' | 'serverP99'>) => median(runs.map((r) => r[k]));
   return { requestsPerSec: pick('requestsPerSec'), eventsPerSec: pick('eventsPerSec'), p50: pick('p50'), p99: pick('p99'), non2xx: pick('non2xx'), errors: pick('errors'), acked: pick('acked') };
+}
+
+/** Cumulative counts of beaconry_ack_latency_seconds by bucket bound (seconds), from /metrics. */
+async function ackHistogram(port: number): Promise<Map<number, number>> {
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  const out = new Map<number, number>();
+  for (const m of text.matchAll(/^beaconry_ack_latency_seconds_bucket\{le="([^"]+)"\} (\d+)$/gm)) out.set(m[1] === '+Inf' ? Infinity : Number(m[1]), Number(m[2]));
+  return out;
+}
+
+/** The smallest bucket bound holding fraction `q` of the observations made between two scrapes. */
+function histogramQuantileBound(before: Map<number, number>, after: Map<number, number>, q: number): number {
+  const bounds = [...after.keys()].sort((a, b) => a - b);
+  const total = (after.get(Infinity) ?? 0) - (before.get(Infinity) ?? 0);
+  for (const b of bounds) if ((after.get(b) ?? 0) - (before.get(b) ?? 0) >= q * total) return b;
+  return Infinity;
 }
 
 export async function runIngestBench(opts: { duration?: number; repeats?: number; connections?: number; profile?: boolean } = {}): Promise<IngestReport> {
@@ -127,12 +147,15 @@ export async function runIngestBench(opts: { duration?: number; repeats?: number
   const max = report.targets['Beaconry (durable, end to end)']!.median.requestsPerSec;
   // Paced open-loop arrivals, latency from each request's scheduled time (see paced.ts for why not
   // autocannon's overallRate).
-  const half = await paced(beaconry.port, reqs, { path: `/api/v1/batch?k=${site.publicKey}`, rate: Math.max(1, max / 2), durationSec: duration, connections });
+  const ackBefore = await ackHistogram(beaconry.port);
+  const half = await paced(beaconry.port, reqs, { path: `/api/v1/batch?k=${site.publicKey}`, rate: Math.max(1, max / 2), durationSec: duration });
+  const ackAfter = await ackHistogram(beaconry.port);
   report.beaconry.halfLoad = {
     requestsPerSec: half.requestsPerSec, eventsPerSec: half.requestsPerSec * 50, p50: half.p50, p99: half.p99, p999: half.p999,
-    non2xx: half.non2xx, errors: half.errors, acked: half.ok * 50,
+    non2xx: half.non2xx, errors: half.errors, acked: half.ok * 50, peakInFlight: half.peakInFlight,
+    serverP99: histogramQuantileBound(ackBefore, ackAfter, 0.99) * 1000,
   };
-  process.stderr.write(`  Beaconry at half load: p50 ${report.beaconry.halfLoad.p50} ms, p99 ${report.beaconry.halfLoad.p99} ms\n`);
+  process.stderr.write(`  Beaconry at half load: p50 ${report.beaconry.halfLoad.p50} ms, p99 ${report.beaconry.halfLoad.p99} ms (server ack p99 ≤ ${report.beaconry.halfLoad.serverP99} ms)\n`);
   const acked = ackedTotal + report.targets['Beaconry (durable, end to end)']!.runs.reduce((n, r) => n + r.acked, 0)
     + manyRuns.reduce((n, r) => n + r.acked, 0) + report.beaconry.halfLoad.acked;
   await beaconry.stop(); // SIGTERM: apply everything, checkpoint
