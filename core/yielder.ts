@@ -4,11 +4,11 @@
 //
 // Why one millisecond: an acknowledgement needs about four turns of the event loop after its body
 // arrives (the pool's result, the log's writev, its fdatasync, the answer), and during an apply each
-// turn can wait one slice. Measured at half load (9 runs of 10 s, paced client): with 5 ms slices and
-// 2048-row append chunks, 16–35 % of the server's acknowledgements took over 25 ms and 4–10 % over
-// 50 ms; with 1 ms slices and 512-row chunks (CHUNK_ROWS_YIELDING), 4–7 % and 0.3–1.8 %. The cost is
-// a little more CPU per appended row (one appender flush per 512 rows; see
-// bench/micro/duckdb-append.bench.ts) and more, smaller group commits at full load.
+// turn can wait one slice. Measured at half load (paced client, 3–6 runs of 10 s each): with 5 ms
+// slices and 2048-row append chunks, 14–35 % of the server's acknowledgements took over 25 ms and
+// 3.5–10 % over 50 ms; with 1 ms slices and 1024-row chunks (CHUNK_ROWS_YIELDING), 9–13 % and
+// 0.8–1.3 %. The cost is CPU on this thread: one appender flush per 1024 rows instead of 2048 (see
+// bench/micro/duckdb-append.bench.ts), and more, smaller group commits at full load.
 export const SLICE_MS = 1;
 
 export class Yielder {

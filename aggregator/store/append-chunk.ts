@@ -227,10 +227,12 @@ export function distinctStrings(batch: BatchColumns, column: number): Set<string
 const TEXT = new TextDecoder();
 
 /**
- * Rows per chunk when appending between event-loop turns: about 1 ms of work (Yielder's slice). Same
- * CPU per row as full 2048-row vectors (bench/micro/duckdb-append.bench.ts measures both).
+ * Rows per chunk when appending between event-loop turns: a chunk and its appender flush hold the
+ * thread for about 2 ms. Each flush has a fixed cost, so smaller chunks cost CPU: per 100k rows,
+ * about 380–480 ms at 2048, 480–500 ms at 1024 and 680–730 ms at 512 in
+ * bench/micro/duckdb-append.bench.ts; 512 bought no lower latency than 1024 at half load.
  */
-export const CHUNK_ROWS_YIELDING = 512;
+export const CHUNK_ROWS_YIELDING = 1024;
 
 interface Segment {
   batch: BatchColumns;
@@ -288,7 +290,7 @@ export class ChunkAppender {
    * yielder's slice is used up. DuckDB's appender works synchronously on the calling thread (≈ 2 µs a
    * row, strings dominating), and this thread also runs the ingest edge: one 12k-row flush held it
    * for tens of milliseconds, which showed up as p99 acknowledgement latency. A chunk at a time bounds
-   * each hold to one chunk's rows (about 1 ms at CHUNK_ROWS_YIELDING); the rows still land in the
+   * each hold to one chunk's rows (about 2 ms at CHUNK_ROWS_YIELDING); the rows still land in the
    * same open transaction.
    */
   async appendYielding(appender: DuckDBAppender, runs: readonly Run[], yielder = new Yielder()): Promise<number> {
