@@ -120,8 +120,11 @@ function columnSource(kind: ColumnKind, name: string, col: RawColumn): ColSrc {
   const wrong = (): never => {
     throw new TypeError(`column ${name}: Arrow type ${String(t)} does not fit kind ${kind}`);
   };
+  const need = (bytes: number): void => {
+    if (values.byteLength < bytes) throw new RangeError(`column ${name}: values shorter than the column`);
+  };
   const fixed = (width: number): ColSrc => {
-    if (values.byteLength < col.length * width) throw new RangeError(`column ${name}: values shorter than the column`);
+    need(col.length * width);
     return { tag: 'fixed', values, width, nulls };
   };
   switch (kind) {
@@ -141,12 +144,12 @@ function columnSource(kind: ColumnKind, name: string, col: RawColumn): ColSrc {
       return fixed(4);
     case 'timestamp': {
       if (!DataType.isTimestamp(t) || t.unit !== 1) wrong();
-      if (values.byteLength < col.length * 8) throw new RangeError(`column ${name}: values shorter than the column`);
+      need(col.length * 8);
       return { tag: 'ts', words: new Uint32Array(values.buffer, values.byteOffset, col.length * 2), nulls };
     }
     case 'bool':
       if (!DataType.isBool(t)) wrong();
-      if (values.byteLength * 8 < col.length) throw new RangeError(`column ${name}: values shorter than the column`);
+      need(Math.ceil(col.length / 8));
       return { tag: 'bool', bits: values, nulls };
     case 'dict':
     case 'text':
@@ -266,21 +269,24 @@ export class ChunkAppender {
   private readonly internLen: Int32Array;
 
   /**
-   * `columns`: for each target column, the index in COLUMNS it is taken from. `rowsPerChunk`: at most
-   * DuckDB's vector size (2048); the store uses CHUNK_ROWS_YIELDING.
+   * `columns`: for each target column, the index in COLUMNS it is taken from. `rowsPerChunk`: any
+   * count up to DuckDB's vector size (2048); the store uses CHUNK_ROWS_YIELDING.
    */
   constructor(
     private readonly columns: readonly number[] = COLUMNS.map((_, i) => i),
     rowsPerChunk = DuckDBVector.standardSize(),
   ) {
-    this.capacity = Math.max(8, Math.min(rowsPerChunk, DuckDBVector.standardSize()));
+    this.capacity = Math.max(1, Math.min(Math.floor(rowsPerChunk), DuckDBVector.standardSize()));
     this.chunk = DuckDBDataChunk.create(columns.map((i) => DUCK_TYPE[COLUMNS[i]!.kind]));
     // The widest column is a 16-byte string_t.
     this.scratch = new Uint8Array(this.capacity * 16);
     this.scratch32 = new Uint32Array(this.scratch.buffer);
-    this.validity = new Uint8Array(this.capacity / 8);
-    this.internRow = new Int32Array(this.capacity * 2);
-    this.internHash = new Uint32Array(this.capacity * 2);
+    // DuckDB's validity mask is copied in whole u64 words.
+    this.validity = new Uint8Array(Math.ceil(this.capacity / 64) * 8);
+    // Open addressing masks the hash: a power of two, at least twice the rows of a chunk.
+    const slots = 2 ** Math.ceil(Math.log2(this.capacity * 2));
+    this.internRow = new Int32Array(slots);
+    this.internHash = new Uint32Array(slots);
     this.internAt = new Int32Array(this.capacity);
     this.internLen = new Int32Array(this.capacity);
   }

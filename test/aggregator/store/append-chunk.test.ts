@@ -62,6 +62,26 @@ describe('ChunkAppender.appendYielding', () => {
     expect(await count('SELECT count(*) FROM (SELECT * FROM whole EXCEPT ALL SELECT * FROM small)')).toBe(0);
   });
 
+  it('stores the same rows with chunk sizes that are not powers of two or multiples of 64', async () => {
+    const instance = await DuckDBInstance.create(':memory:');
+    conn = await instance.connect();
+    const runs = runsOf(ROWS);
+    await conn.run(eventsTableDDL('whole'));
+    const whole = await conn.createAppender('whole');
+    new ChunkAppender().append(whole, runs);
+    whole.closeSync();
+    for (const size of [1000, 100]) {
+      await conn.run(eventsTableDDL(`c${size}`));
+      const ap = await conn.createAppender(`c${size}`);
+      expect(await new ChunkAppender(undefined, size).appendYielding(ap, runs, new Yielder(Infinity))).toBe(ROWS);
+      ap.closeSync();
+      const diff = async (a: string, b: string): Promise<number> =>
+        Number((await conn!.runAndReadAll(`SELECT count(*) FROM (SELECT * FROM ${a} EXCEPT ALL SELECT * FROM ${b})`)).getRowsJS()[0]![0]);
+      expect(await diff(`c${size}`, 'whole')).toBe(0);
+      expect(await diff('whole', `c${size}`)).toBe(0);
+    }
+  });
+
   it('holds the thread for one chunk at most when the slice never ends: no turn is taken', async () => {
     const instance = await DuckDBInstance.create(':memory:');
     conn = await instance.connect();
