@@ -49,7 +49,7 @@ function bufferCount(type: DataType): number {
 /** A view of `bytes` whose offset suits 8-byte typed arrays (copied when the body is misaligned). */
 const aligned = (bytes: Uint8Array): Uint8Array => (bytes.byteOffset % 8 === 0 ? bytes : bytes.slice());
 
-/** A record batch's metadata (the flatbuffer RecordBatch table), as read straight from the bytes. */
+/** A record batch's columns (`meta` is its flatbuffer header): each field node's buffers, sliced from `body` and bounds-checked. */
 function readColumns(meta: FbRecordBatch, body: Uint8Array, types: readonly DataType[], dictionaries: ReadonlyMap<number, RawColumn>): RawColumn[] {
   const batchLength = Number(meta.length());
   let node = 0;

@@ -27,8 +27,11 @@ export interface ColumnBuffers {
 const pad8 = (n: number): number => (n + 7) & ~7;
 const CONTINUATION = 0xffffffff;
 
-/** The flatbuffer of a RecordBatch header over `columns`, whose body buffers start at 0. */
-function recordBatchHeader(b: flatbuffers.Builder, length: number, columns: readonly ColumnBuffers[]): number {
+/**
+ * The flatbuffer of a RecordBatch header over `columns`, whose body buffers start at 0, and the
+ * body's length: the same walk that places the buffers measures it.
+ */
+function recordBatchHeader(b: flatbuffers.Builder, length: number, columns: readonly ColumnBuffers[]): { header: number; bodyBytes: number } {
   const regions: [number, number][] = [];
   let offset = 0;
   for (const c of columns) {
@@ -51,22 +54,14 @@ function recordBatchHeader(b: flatbuffers.Builder, length: number, columns: read
   FbRecordBatch.addLength(b, BigInt(length));
   FbRecordBatch.addNodes(b, nodes);
   FbRecordBatch.addBuffers(b, buffers);
-  return FbRecordBatch.endRecordBatch(b);
+  return { header: FbRecordBatch.endRecordBatch(b), bodyBytes: offset };
 }
 
-function bodyLength(columns: readonly ColumnBuffers[]): number {
-  let n = 0;
-  for (const c of columns) {
-    if (c.validity && c.nullCount > 0) n += pad8(c.validity.byteLength);
-    for (const buf of c.buffers) n += pad8(buf.byteLength);
-  }
-  return n;
-}
-
-/** One encapsulated message's metadata (continuation, padded length, flatbuffer, padding). */
-function metadata(length: number, columns: readonly ColumnBuffers[], dictionaryId?: number): Uint8Array {
+/** One encapsulated message's metadata (continuation, padded length, flatbuffer, padding) and its body's length. */
+function metadata(length: number, columns: readonly ColumnBuffers[], dictionaryId?: number): { meta: Uint8Array; bodyBytes: number } {
   const b = new flatbuffers.Builder(512 + columns.length * 64);
-  let header = recordBatchHeader(b, length, columns);
+  const batch = recordBatchHeader(b, length, columns);
+  let header = batch.header;
   if (dictionaryId !== undefined) {
     FbDictionaryBatch.startDictionaryBatch(b);
     FbDictionaryBatch.addId(b, BigInt(dictionaryId));
@@ -75,8 +70,8 @@ function metadata(length: number, columns: readonly ColumnBuffers[], dictionaryI
     header = FbDictionaryBatch.endDictionaryBatch(b);
   }
   const type = dictionaryId === undefined ? MessageHeader.RecordBatch : MessageHeader.DictionaryBatch;
-  b.finish(FbMessage.createMessage(b, MetadataVersion.V5, type, header, BigInt(bodyLength(columns)), 0));
-  return encapsulate(b.asUint8Array());
+  b.finish(FbMessage.createMessage(b, MetadataVersion.V5, type, header, BigInt(batch.bodyBytes), 0));
+  return { meta: encapsulate(b.asUint8Array()), bodyBytes: batch.bodyBytes };
 }
 
 /** Frames a Message flatbuffer: continuation marker, its length padded so the body starts 8-aligned, the bytes. */
@@ -92,6 +87,7 @@ function encapsulate(fb: Uint8Array): Uint8Array {
 /** A message whose body holds `columns`' buffers, as written by `writeStream`. */
 interface Part {
   meta: Uint8Array;
+  bodyBytes: number;
   columns: readonly ColumnBuffers[];
 }
 
@@ -100,10 +96,10 @@ interface Part {
  * dictionary batch per entry of `dictionaries` (id, values column), then one record batch.
  */
 export function writeStream(schema: Uint8Array, dictionaries: readonly (readonly [id: number, values: ColumnBuffers])[], length: number, columns: readonly ColumnBuffers[]): Uint8Array {
-  const parts: Part[] = dictionaries.map(([id, values]) => ({ meta: metadata(values.length, [values], id), columns: [values] }));
-  parts.push({ meta: metadata(length, columns), columns });
+  const parts: Part[] = dictionaries.map(([id, values]) => ({ ...metadata(values.length, [values], id), columns: [values] }));
+  parts.push({ ...metadata(length, columns), columns });
   let total = schema.byteLength + 8;
-  for (const p of parts) total += p.meta.byteLength + bodyLength(p.columns);
+  for (const p of parts) total += p.meta.byteLength + p.bodyBytes;
   const out = new Uint8Array(total); // zeroed: padding bytes are zeros
   out.set(schema, 0);
   let pos = schema.byteLength;
