@@ -16,6 +16,7 @@
 // beaconry_ack_latency_seconds histogram had 99 % of answers under 100 ms.
 import http from 'node:http';
 import type { GeneratedRequest } from './batches.js';
+import { percentile } from '../machine.js';
 
 export interface PacedResult {
   /** Requests scheduled, and answered with a 2xx. */
@@ -98,6 +99,6 @@ export async function paced(
   agent.destroy();
 
   const sorted = latencies.slice(0, done).sort();
-  const pct = (p: number): number => Math.round(sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]! * 10) / 10;
-  return { sent: total, ok, non2xx, errors, requestsPerSec: ok / elapsed, peakInFlight, p50: pct(0.5), p99: pct(0.99), p999: pct(0.999), max: pct(1) };
+  const pct = (p: number): number => Math.round(percentile(sorted, p) * 10) / 10;
+  return { sent: total, ok, non2xx, errors, requestsPerSec: ok / elapsed, peakInFlight, p50: pct(50), p99: pct(99), p999: pct(99.9), max: pct(100) };
 }

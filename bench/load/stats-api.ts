@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import autocannon from 'autocannon';
-import { machineInfo, machineMarkdown, writeResult } from '../machine.js';
+import { machineInfo, machineMarkdown, percentile, writeResult } from '../machine.js';
 import { spawnServer } from './spawn.js';
 import { seedStatsData, type StatsSeed } from './stats-seed.js';
 
@@ -56,11 +56,6 @@ export interface StatsBenchReport {
   markdown: string;
 }
 
-function percentile(sorted: readonly number[], p: number): number {
-  if (sorted.length === 0) return NaN;
-  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
-  return sorted[i]!;
-}
 
 /** Drives one GET with autocannon; latencies come from every response (autocannon's summary has no p95). */
 function drive(port: number, urlPath: string, key: string, opts: { duration?: number; amount?: number }): Promise<Latency & { source: string }> {
