@@ -17,6 +17,7 @@ import {
   type DuckDBAppender, type DuckDBType,
 } from '@duckdb/node-api';
 import { COLUMNS, type ColumnKind } from '../../core/event-contract.js';
+import { isCoded, type DayLayout } from './day-layout.js';
 
 const COLUMN_INDEX = new Map(COLUMNS.map((c, i) => [c.name, i]));
 export const EVENT_ID_COLUMN = COLUMN_INDEX.get('event_id')!;
@@ -35,7 +36,7 @@ interface Str {
   inline: Uint32Array | null;
 }
 
-type ColSrc =
+export type ColSrc =
   | { tag: 'fixed'; values: ArrayBufferView; width: number; nulls: Uint8Array | null }
   | { tag: 'ts'; words: Uint32Array; nulls: Uint8Array | null }
   | { tag: 'bool'; bits: Uint8Array; nulls: Uint8Array | null }
@@ -267,17 +268,22 @@ export class ChunkAppender {
   private readonly internBytes: (Uint8Array | undefined)[] = [];
   private readonly internAt: Int32Array;
   private readonly internLen: Int32Array;
+  /** Each target column's storage kind. */
+  private readonly kinds: readonly ColumnKind[];
 
   /**
    * `columns`: for each target column, the index in COLUMNS it is taken from. `rowsPerChunk`: any
-   * count up to DuckDB's vector size (2048); the store uses CHUNK_ROWS_YIELDING.
+   * count up to DuckDB's vector size (2048); the store uses CHUNK_ROWS_YIELDING. `layout`: 'coded'
+   * when the target stores coded columns as UINTEGER (the batches then carry codes: DimCodes.code).
    */
   constructor(
     private readonly columns: readonly number[] = COLUMNS.map((_, i) => i),
     rowsPerChunk = DuckDBVector.standardSize(),
+    layout: DayLayout = 'plain',
   ) {
     this.capacity = Math.max(1, Math.min(Math.floor(rowsPerChunk), DuckDBVector.standardSize()));
-    this.chunk = DuckDBDataChunk.create(columns.map((i) => DUCK_TYPE[COLUMNS[i]!.kind]));
+    this.kinds = columns.map((i) => (layout === 'coded' && isCoded(COLUMNS[i]!) ? 'u32' : COLUMNS[i]!.kind));
+    this.chunk = DuckDBDataChunk.create(this.kinds.map((k) => DUCK_TYPE[k]));
     // The widest column is a 16-byte string_t.
     this.scratch = new Uint8Array(this.capacity * 16);
     this.scratch32 = new Uint32Array(this.scratch.buffer);
@@ -348,7 +354,7 @@ export class ChunkAppender {
     for (let c = 0; c < this.columns.length; c++) {
       const srcIndex = this.columns[c]!;
       const vector = duckdb.data_chunk_get_vector(chunk.chunk, c);
-      this.writeColumn(vector, COLUMNS[srcIndex]!.kind, srcIndex, segments, rows);
+      this.writeColumn(vector, this.kinds[c]!, srcIndex, segments, rows);
     }
     appender.appendDataChunk(chunk);
   }
@@ -362,6 +368,8 @@ export class ChunkAppender {
     for (const s of segs) {
       const src = s.batch.cols[srcIndex];
       if (!src || src.nulls) needsValidity = true;
+      // A coded target column takes codes (DimCodes.code), never the strings themselves.
+      if (src && width !== 16 && (src.tag === 'dict' || src.tag === 'utf8')) throw new TypeError(`column ${COLUMNS[srcIndex]!.name}: text where a ${kind} is stored`);
     }
 
     if (only && only.tag === 'fixed') {

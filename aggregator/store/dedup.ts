@@ -124,8 +124,8 @@ export class Deduper {
     }
     const selects: string[] = [];
     for (const d of [dayNum, dayNum - 1]) {
-      const alias = this.parts.aliasOf(dayString(d));
-      if (alias) selects.push(`SELECT event_id FROM ${alias}.main.events SEMI JOIN temp.main.stage_ids USING (event_id)`);
+      const table = this.parts.rowsTableOf(dayString(d));
+      if (table) selects.push(`SELECT event_id FROM ${table} SEMI JOIN temp.main.stage_ids USING (event_id)`);
     }
     const out = new Set<bigint>();
     if (selects.length === 0) return out;
@@ -138,8 +138,8 @@ export class Deduper {
    * rebuilt twice as large) from the partition when missing or full. Undefined without a partition.
    */
   private async filterFor(dayNum: number, incoming: number): Promise<IdFilter | undefined> {
-    const alias = this.parts.aliasOf(dayString(dayNum));
-    if (!alias) {
+    const table = this.parts.rowsTableOf(dayString(dayNum));
+    if (!table) {
       this.filters.delete(dayNum);
       return undefined;
     }
@@ -149,10 +149,10 @@ export class Deduper {
       this.filters.set(dayNum, have);
       return have;
     }
-    const rows = Number((await this.conn.runAndReadAll(`SELECT count(*) FROM ${alias}.main.events`)).getRowsJS()[0]![0]);
+    const rows = Number((await this.conn.runAndReadAll(`SELECT count(*) FROM ${table}`)).getRowsJS()[0]![0]);
     // Headroom so a growing day rebuilds (one scan) only every ~50% of growth.
     const filter = new IdFilter(Math.max(MIN_CAPACITY, Math.ceil(1.5 * (rows + incoming))));
-    const result = await this.conn.stream(`SELECT event_id FROM ${alias}.main.events`);
+    const result = await this.conn.stream(`SELECT event_id FROM ${table}`);
     for (let chunk = await result.fetchChunk(); chunk && chunk.rowCount > 0; chunk = await result.fetchChunk()) {
       const n = chunk.rowCount;
       // One copy of the column's bytes per chunk instead of a bigint per row.

@@ -5,7 +5,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { eventsTableDDL } from '../../core/event-contract.js';
+import { COLUMNS, eventsTableDDL } from '../../core/event-contract.js';
+import { dimsDDL, eventRowsDDL, isCoded } from './day-layout.js';
 import { META } from './meta-schema.js';
 import { REWRITE_SUFFIX, sqlString, syncDir, type Exclusive, type Partitions } from './partitions.js';
 
@@ -39,9 +40,12 @@ export async function rewriteDay(conn: DuckDBConnection, parts: Partitions, day:
   await conn.run(`ATTACH ${sqlString(tmp)} AS ${tmpAlias}`);
   try {
     await conn.run('BEGIN');
-    await conn.run(eventsTableDDL(`${tmpAlias}.main.events`));
     await conn.run(`CREATE TABLE ${tmpAlias}.main.applied (lsn UBIGINT NOT NULL)`);
-    await conn.run(`INSERT INTO ${tmpAlias}.main.events BY NAME SELECT * FROM ${alias}.main.events WHERE site_id NOT IN (${inList(siteIds)})`);
+    if (parts.layoutOf(day) === 'coded') await copyCoded(conn, alias, tmpAlias, siteIds);
+    else {
+      await conn.run(eventsTableDDL(`${tmpAlias}.main.events`));
+      await conn.run(`INSERT INTO ${tmpAlias}.main.events BY NAME SELECT * FROM ${alias}.main.events WHERE site_id NOT IN (${inList(siteIds)})`);
+    }
     await conn.run(`INSERT INTO ${tmpAlias}.main.applied SELECT lsn FROM ${alias}.main.applied`);
     await conn.run('COMMIT');
   } catch (err) {
@@ -63,6 +67,22 @@ export async function rewriteDay(conn: DuckDBConnection, parts: Partitions, day:
     await parts.attach(day);
     await parts.refreshView();
   });
+}
+
+/**
+ * A coded file's rows without `siteIds`, codes unchanged, into `to` (the view is made on attach). The
+ * dictionary keeps every code, so codes stay dense, but a string no remaining row uses is blanked:
+ * the erased sites' hostnames, campaigns and the like leave the file with their rows.
+ */
+async function copyCoded(conn: DuckDBConnection, from: string, to: string, siteIds: readonly string[]): Promise<void> {
+  await conn.run(eventRowsDDL(`${to}.main.event_rows`));
+  await conn.run(dimsDDL(`${to}.main.dims`));
+  await conn.run(
+    `INSERT INTO ${to}.main.event_rows BY NAME SELECT * FROM ${from}.main.event_rows
+     WHERE site_id NOT IN (SELECT code FROM ${from}.main.dims WHERE value IN (${inList(siteIds)}))`,
+  );
+  const used = COLUMNS.filter(isCoded).map((c) => `SELECT "${c.name}" AS code FROM ${to}.main.event_rows`).join(' UNION ');
+  await conn.run(`INSERT INTO ${to}.main.dims SELECT code, CASE WHEN code IN (${used}) THEN value END FROM ${from}.main.dims`);
 }
 
 /**

@@ -4,8 +4,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { COLUMNS, duckType, eventsTableDDL } from '../../core/event-contract.js';
+import { COLUMNS } from '../../core/event-contract.js';
 import { dayAlias, isDay } from './days.js';
+import { dimsDDL, eventRowsDDL, eventsViewDDL, rowsTable, storedType, type DayLayout } from './day-layout.js';
+import { DimCodes } from './dim-codes.js';
 
 export interface PartitionInfo {
   day: string;
@@ -20,8 +22,11 @@ interface Attached {
   readonly file: string;
   /** Highest log LSN whose rows for this day are committed in this file. */
   applied: number;
-  /** The file's `events` columns in table order, as indexes into COLUMNS (-1: not in the contract). */
+  /** The row table's columns in table order, as indexes into COLUMNS (-1: not in the contract). */
   order: number[];
+  layout: DayLayout;
+  /** A coded file's dictionary, loaded on first append. */
+  dims: Promise<DimCodes> | undefined;
 }
 
 const COLUMN_INDEX = new Map(COLUMNS.map((c, i) => [c.name, i]));
@@ -97,8 +102,29 @@ export class Partitions {
     return this.byDay.get(day)?.applied ?? 0;
   }
 
+  layoutOf(day: string): DayLayout | undefined {
+    return this.byDay.get(day)?.layout;
+  }
+
+  /** The day's table of rows, qualified (`events` is a view over it in a coded file). */
+  rowsTableOf(day: string): string | undefined {
+    const p = this.byDay.get(day);
+    return p && `${p.alias}.main.${rowsTable(p.layout)}`;
+  }
+
+  /** A coded day's dictionary (loaded once per attach: a rewrite re-attaches and so reloads it). */
+  dimsOf(day: string): Promise<DimCodes> {
+    const p = this.byDay.get(day);
+    if (!p || p.layout !== 'coded') return Promise.reject(new Error(`${day} is not an attached coded partition`));
+    p.dims ??= DimCodes.load(this.conn, p.alias).catch((err: unknown) => {
+      p.dims = undefined;
+      throw err;
+    });
+    return p.dims;
+  }
+
   /**
-   * The day's `events` columns in table order as COLUMNS indexes: the contract's order, except in a
+   * The day's row table columns in table order as COLUMNS indexes: the contract's order, except in a
    * file that got a newer column by ALTER TABLE (added last), where the appender must follow the file.
    */
   columnOrder(day: string): readonly number[] | undefined {
@@ -132,9 +158,9 @@ export class Partitions {
   }
 
   /**
-   * Attaches one day file (creating it when missing) and makes sure its tables exist and carry every
-   * contract column: a file written before a column was added gets it as NULLs, so appends and the
-   * UNION ALL BY NAME view keep working across contract changes.
+   * Attaches one day file (creating it, coded, when missing) and makes sure its tables exist and carry
+   * every contract column: a file written before a column was added gets it as NULLs, so appends and
+   * the UNION ALL BY NAME view keep working across contract changes.
    */
   async attach(day: string): Promise<string> {
     const alias = dayAlias(day);
@@ -142,24 +168,39 @@ export class Partitions {
     await this.conn.run(`ATTACH ${sqlString(file)} AS ${alias}`);
     try {
       await this.conn.run('BEGIN');
-      await this.conn.run(eventsTableDDL(`${alias}.main.events`));
-      await this.conn.run(`CREATE TABLE IF NOT EXISTS ${alias}.main.applied (lsn UBIGINT NOT NULL)`);
-      const have = await this.conn.runAndReadAll(
-        `SELECT column_name FROM duckdb_columns() WHERE database_name = ${sqlString(alias)} AND table_name = 'events'`,
+      const tables = new Set(
+        (await this.conn.runAndReadAll(`SELECT table_name FROM duckdb_tables() WHERE database_name = ${sqlString(alias)} AND schema_name = 'main'`))
+          .getRowsJS()
+          .map((r) => String(r[0])),
       );
-      const present = new Set(have.getRowsJS().map((r) => String(r[0])));
-      for (const col of COLUMNS) {
-        if (!present.has(col.name)) await this.conn.run(`ALTER TABLE ${alias}.main.events ADD COLUMN "${col.name}" ${duckType(col.kind)}`);
+      // A file with an `events` table and no `event_rows` predates coded columns and keeps its layout.
+      const layout: DayLayout = tables.has('events') && !tables.has('event_rows') ? 'plain' : 'coded';
+      const table = rowsTable(layout);
+      if (layout === 'coded') {
+        await this.conn.run(eventRowsDDL(`${alias}.main.event_rows`));
+        await this.conn.run(dimsDDL(`${alias}.main.dims`));
       }
+      await this.conn.run(`CREATE TABLE IF NOT EXISTS ${alias}.main.applied (lsn UBIGINT NOT NULL)`);
+      const columnsOf = async (): Promise<string[]> =>
+        (
+          await this.conn.runAndReadAll(
+            `SELECT column_name FROM duckdb_columns() WHERE database_name = ${sqlString(alias)} AND table_name = '${table}' ORDER BY column_index`,
+          )
+        )
+          .getRowsJS()
+          .map((r) => String(r[0]));
+      const present = new Set(await columnsOf());
+      for (const col of COLUMNS) {
+        if (!present.has(col.name)) await this.conn.run(`ALTER TABLE ${alias}.main.${table} ADD COLUMN "${col.name}" ${storedType(col, layout)}`);
+      }
+      const names = await columnsOf();
+      if (layout === 'coded') await this.conn.run(eventsViewDDL(alias, names));
       const rows = (await this.conn.runAndReadAll(`SELECT lsn FROM ${alias}.main.applied`)).getRowsJS();
       if (rows.length === 0) await this.conn.run(`INSERT INTO ${alias}.main.applied VALUES (0)`);
-      const ordered = await this.conn.runAndReadAll(
-        `SELECT column_name FROM duckdb_columns() WHERE database_name = ${sqlString(alias)} AND table_name = 'events' ORDER BY column_index`,
-      );
       // -1: a column the contract no longer has; the file stays readable, appends to it are refused.
-      const order = ordered.getRowsJS().map((r) => COLUMN_INDEX.get(String(r[0])) ?? -1);
+      const order = names.map((n) => COLUMN_INDEX.get(n) ?? -1);
       await this.conn.run('COMMIT');
-      this.byDay.set(day, { day, alias, file, applied: rows.length === 0 ? 0 : Number(rows[0]![0]), order });
+      this.byDay.set(day, { day, alias, file, applied: rows.length === 0 ? 0 : Number(rows[0]![0]), order, layout, dims: undefined });
     } catch (err) {
       await this.conn.run('ROLLBACK').catch(() => undefined);
       await this.conn.run(`DETACH ${alias}`).catch(() => undefined);

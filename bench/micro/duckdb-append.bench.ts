@@ -1,6 +1,7 @@
 // Micro-benchmark of the store's append path: 100k generated events (Arrow records of 1000 rows, as
-// the pool sends them) into a DuckDB day file, through the store's DataChunk writer, versus naive
-// twins (the appender fed value by value, INSERT per row) and the "stage everything, INSERT … SELECT
+// the pool sends them) into a DuckDB day file, through the store's DataChunk writer (text columns as
+// strings, and as the store stores them: low-cardinality ones as integer codes), versus naive twins
+// (the appender fed value by value, INSERT per row) and the "stage everything, INSERT … SELECT
 // anti-join" dedup alternative. Run: npx tsx bench/micro/duckdb-append.bench.ts
 import fs from 'node:fs';
 import os from 'node:os';
@@ -13,6 +14,8 @@ import { COLUMNS, eventsTableDDL, type EventRecord } from '../../core/event-cont
 import { encodeEventBatch } from '../../ingest/pipeline/arrow-batch.js';
 import { CHUNK_ROWS_YIELDING, ChunkAppender, decodePayload, type Run } from '../../aggregator/store/append-chunk.js';
 import { Yielder } from '../../core/yielder.js';
+import { dimsDDL, eventRowsDDL } from '../../aggregator/store/day-layout.js';
+import { DimCodes } from '../../aggregator/store/dim-codes.js';
 import { Store, type LogRecord } from '../../aggregator/store/store.js';
 import { generateEvents } from '../../test/aggregator/store/generate-events.js';
 
@@ -116,6 +119,27 @@ add(`DataChunk of ${CHUNK_ROWS_YIELDING} rows → day file + COMMIT (the store's
   ap.closeSync();
   await conn.run('COMMIT');
 }, { beforeEach: () => freshTable(conn) });
+
+// The store's layout: low-cardinality text as integer codes (DimCodes) in `event_rows`, strings in `dims`.
+const codedAppender = new ChunkAppender(undefined, CHUNK_ROWS_YIELDING, 'coded');
+add(`coded columns: DataChunk of ${CHUNK_ROWS_YIELDING} rows → day file + COMMIT (the store's layout)`, N, async () => {
+  await conn.run('BEGIN');
+  const dims = await DimCodes.load(conn, 'day');
+  const runs = decodeAll().map((r) => ({ ...r, batch: dims.code(r.batch) }));
+  const ap = await conn.createAppender('event_rows', 'main', 'day');
+  await codedAppender.appendYielding(ap, runs, new Yielder(Infinity));
+  ap.closeSync();
+  await dims.flush(conn, 'day');
+  await conn.run('COMMIT');
+  dims.commit();
+}, {
+  beforeEach: async () => {
+    await conn.run('DROP TABLE IF EXISTS day.main.event_rows');
+    await conn.run('DROP TABLE IF EXISTS day.main.dims');
+    await conn.run(eventRowsDDL('day.main.event_rows'));
+    await conn.run(dimsDDL('day.main.dims'));
+  },
+});
 
 let store: Store | undefined;
 let storeDir = '';
