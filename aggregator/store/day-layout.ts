@@ -1,8 +1,8 @@
 // The tables inside one day file. Two layouts exist:
 //
 // - 'coded' (every file created now): the rows live in `event_rows`, where each low-cardinality text
-//   column of the contract (kind 'dict': site, type, hostname, source, UTM, country, device, browser,
-//   OS, ...) holds a UINTEGER code; `dims` maps each code to its string, one code space per file,
+//   column of the contract but the site id (kind 'dict': type, hostname, source, UTM, country, device,
+//   browser, OS, ...) holds a UINTEGER code; `dims` maps each code to its string, one code space per file,
 //   dense from 0; `events` is a view that gives the codes back as strings, so every reader sees the
 //   contract's columns and types. DuckDB stores, compresses and checks a fixed-width column far more
 //   cheaply than a string one: appending a row costs about half as much CPU (see bench/micro/
@@ -13,8 +13,11 @@ import { COLUMNS, duckType, type Column } from '../../core/event-contract.js';
 
 export type DayLayout = 'coded' | 'plain';
 
-/** Whether a contract column is stored as a code in a coded file. */
-export const isCoded = (col: Column): boolean => col.kind === 'dict';
+/**
+ * Whether a contract column is stored as a code in a coded file. Not the site id: nearly every query
+ * and every erasure filters on it, and as a string that filter goes into DuckDB's scan.
+ */
+export const isCoded = (col: Column): boolean => col.kind === 'dict' && col.name !== 'site_id';
 
 /** The column's type in a file of the layout. */
 export function storedType(col: Column, layout: DayLayout): string {
@@ -33,8 +36,10 @@ export function eventRowsDDL(table: string): string {
 /**
  * `dims`: code → string. A value is NULL only after an erasure blanked the strings no row uses any
  * more; the code stays, so the codes remain dense and `list(value ORDER BY code)[code + 1]` finds them.
+ * No PRIMARY KEY: its index took another 256 KiB block in every file (small days doubled in size);
+ * DimCodes hands the codes out and checks on load that they are 0..n-1.
  */
-export const dimsDDL = (table: string): string => `CREATE TABLE IF NOT EXISTS ${table} (code UINTEGER PRIMARY KEY, value VARCHAR)`;
+export const dimsDDL = (table: string): string => `CREATE TABLE IF NOT EXISTS ${table} (code UINTEGER NOT NULL, value VARCHAR)`;
 
 /**
  * The `events` view of a coded file, over the row table's columns (`names`, in table order). Names are
