@@ -40,7 +40,10 @@ export interface EventDraft {
 export type Step = (ev: EventDraft, ctx: RequestContext) => DropReason | undefined;
 
 export function memo<T>(ctx: RequestContext, key: string, make: () => T): T {
-  if (ctx.memo.has(key)) return ctx.memo.get(key) as T;
+  // One lookup on a hit (the common case: every event after a request's first); `has` only for a
+  // memoized undefined.
+  const hit = ctx.memo.get(key);
+  if (hit !== undefined || ctx.memo.has(key)) return hit as T;
   const v = make();
   ctx.memo.set(key, v);
   return v;
