@@ -10,7 +10,7 @@ import duckdb from '@duckdb/node-bindings';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { EVENT_ID_COLUMN, type Run } from './append-chunk.js';
 import { dayString } from './days.js';
-import { IdFilter } from './id-filter.js';
+import { GrowingIdFilter } from './id-filter.js';
 import { Yielder } from '../../core/yielder.js';
 import type { Partitions } from './partitions.js';
 
@@ -26,7 +26,7 @@ function idWords(run: Run): Uint32Array {
 
 export class Deduper {
   /** Per day number, in least-recently-used order. */
-  private readonly filters = new Map<number, IdFilter>();
+  private readonly filters = new Map<number, GrowingIdFilter>();
 
   constructor(
     private readonly conn: DuckDBConnection,
@@ -134,24 +134,25 @@ export class Deduper {
   }
 
   /**
-   * The day's filter, holding every id its partition stores and room for `incoming` more; built (or
-   * rebuilt twice as large) from the partition when missing or full. Undefined without a partition.
+   * The day's filter, holding every id its partition stores and room for `incoming` more: built from
+   * the partition when missing, grown by a segment when full. Undefined without a partition.
    */
-  private async filterFor(dayNum: number, incoming: number): Promise<IdFilter | undefined> {
+  private async filterFor(dayNum: number, incoming: number): Promise<GrowingIdFilter | undefined> {
     const table = this.parts.rowsTableOf(dayString(dayNum));
     if (!table) {
       this.filters.delete(dayNum);
       return undefined;
     }
     const have = this.filters.get(dayNum);
-    if (have && have.count + incoming <= have.capacity) {
+    if (have) {
+      have.reserve(incoming);
       this.filters.delete(dayNum);
       this.filters.set(dayNum, have);
       return have;
     }
     const rows = Number((await this.conn.runAndReadAll(`SELECT count(*) FROM ${table}`)).getRowsJS()[0]![0]);
-    // Headroom so a growing day rebuilds (one scan) only every ~50% of growth.
-    const filter = new IdFilter(Math.max(MIN_CAPACITY, Math.ceil(1.5 * (rows + incoming))));
+    // Headroom so that a growing day adds its first segment only after ~50% of growth.
+    const filter = new GrowingIdFilter(Math.max(MIN_CAPACITY, Math.ceil(1.5 * (rows + incoming))));
     const result = await this.conn.stream(`SELECT event_id FROM ${table}`);
     for (let chunk = await result.fetchChunk(); chunk && chunk.rowCount > 0; chunk = await result.fetchChunk()) {
       const n = chunk.rowCount;

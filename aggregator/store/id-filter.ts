@@ -57,3 +57,59 @@ export class IdFilter {
     return present;
   }
 }
+
+/**
+ * A filter that grows without rescanning what it already holds: when its newest segment is full it
+ * adds one twice as large, and a lookup asks every segment. A day that keeps growing used to be
+ * rebuilt from a scan of its whole partition at every 1.5× of growth (seconds of the writer's time
+ * on a day of millions of rows); now it is scanned once, when its filter is first built. Each
+ * segment adds its own ~1e-6 false-positive rate, and segments double, so a day has few of them.
+ */
+export class GrowingIdFilter {
+  private readonly segments: IdFilter[];
+
+  constructor(capacity: number) {
+    this.segments = [new IdFilter(capacity)];
+  }
+
+  /** Ids added (with repeats). */
+  get count(): number {
+    let n = 0;
+    for (const s of this.segments) n += s.count;
+    return n;
+  }
+
+  get bytes(): number {
+    let n = 0;
+    for (const s of this.segments) n += s.bytes;
+    return n;
+  }
+
+  get segmentCount(): number {
+    return this.segments.length;
+  }
+
+  has(lo: number, hi: number): boolean {
+    for (const s of this.segments) if (s.has(lo, hi)) return true;
+    return false;
+  }
+
+  /** Adds the id (to the newest segment); returns whether it may have been present before. */
+  testAndAdd(lo: number, hi: number): boolean {
+    const last = this.segments.length - 1;
+    for (let i = 0; i < last; i++) {
+      if (this.segments[i]!.has(lo, hi)) {
+        this.segments[last]!.count++;
+        return true;
+      }
+    }
+    return this.segments[last]!.testAndAdd(lo, hi);
+  }
+
+  /** Makes room for `incoming` more ids at the newest segment's false-positive rate. */
+  reserve(incoming: number): void {
+    const newest = this.segments.at(-1)!;
+    if (newest.count + incoming <= newest.capacity) return;
+    this.segments.push(new IdFilter(Math.max(2 * newest.capacity, incoming)));
+  }
+}
