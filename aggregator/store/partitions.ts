@@ -190,11 +190,14 @@ export class Partitions {
           .getRowsJS()
           .map((r) => String(r[0]));
       const present = new Set(await columnsOf());
-      for (const col of COLUMNS) {
-        if (!present.has(col.name)) await this.conn.run(`ALTER TABLE ${alias}.main.${table} ADD COLUMN "${col.name}" ${storedType(col, layout)}`);
-      }
+      const missing = COLUMNS.filter((col) => !present.has(col.name));
+      for (const col of missing) await this.conn.run(`ALTER TABLE ${alias}.main.${table} ADD COLUMN "${col.name}" ${storedType(col, layout)}`);
       const names = await columnsOf();
-      if (layout === 'coded') await this.conn.run(eventsViewDDL(alias, names));
+      if (layout === 'coded') {
+        // (Re)made only when missing or the columns changed: an attach of an up-to-date file writes nothing.
+        const view = await this.conn.runAndReadAll(`SELECT 1 FROM duckdb_views() WHERE database_name = ${sqlString(alias)} AND view_name = 'events'`);
+        if (view.currentRowCount === 0 || missing.length > 0) await this.conn.run(eventsViewDDL(alias, names));
+      }
       const rows = (await this.conn.runAndReadAll(`SELECT lsn FROM ${alias}.main.applied`)).getRowsJS();
       if (rows.length === 0) await this.conn.run(`INSERT INTO ${alias}.main.applied VALUES (0)`);
       // -1: a column the contract no longer has; the file stays readable, appends to it are refused.

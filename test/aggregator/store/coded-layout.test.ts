@@ -9,7 +9,7 @@ import { describe, expect, it, onTestFinished } from 'vitest';
 import { COLUMNS, duckType, type EventRecord } from '../../../core/event-contract.js';
 import { encodeEventBatch } from '../../../ingest/pipeline/arrow-batch.js';
 import { decodePayload } from '../../../aggregator/store/append-chunk.js';
-import { dimsDDL, isCoded } from '../../../aggregator/store/day-layout.js';
+import { dimsDDL, eventsViewDDL, isCoded, storedType } from '../../../aggregator/store/day-layout.js';
 import { DimCodes } from '../../../aggregator/store/dim-codes.js';
 import type { Store } from '../../../aggregator/store/store.js';
 import { generateEvents } from './generate-events.js';
@@ -76,6 +76,38 @@ describe('coded day files', () => {
     await expectDense(again);
     expect(new Set(after.map((r) => r.value))).toEqual(codedStrings([...first, ...second]));
     expect(await again.query(`SELECT count(*) AS n FROM events WHERE country = 'ZZ-new'`)).toEqual([{ n: 1 }]);
+  });
+
+  it('written before a contract column existed get it (as a code when coded) and a view that shows it', async () => {
+    const dir = tempDir();
+    onTestFinished(() => fs.rmSync(dir, { recursive: true, force: true }));
+    const eventsDir = path.join(dir, 'store', 'events');
+    fs.mkdirSync(eventsDir, { recursive: true });
+    // A coded file from an older contract: no `email` (text) and no `form_id` (coded).
+    const old = await DuckDBInstance.create(':memory:');
+    const c = await old.connect();
+    await c.run(`ATTACH '${path.join(eventsDir, '2024-05-01.duckdb')}' AS x`);
+    const cols = COLUMNS.filter((col) => col.name !== 'email' && col.name !== 'form_id');
+    await c.run(`CREATE TABLE x.main.event_rows (${cols.map((col) => `"${col.name}" ${storedType(col, 'coded')}`).join(', ')})`);
+    await c.run(dimsDDL('x.main.dims'));
+    await c.run(eventsViewDDL('x', cols.map((col) => col.name)));
+    c.closeSync();
+    old.closeSync();
+
+    const { store } = await open(dir);
+    const events = generateEvents(40, { siteId: A, startMs: MAY1, seed: 51 });
+    events.forEach((e, i) => {
+      e.email = i % 2 === 0 ? `user${i}@example.com` : undefined;
+      e.form_id = i % 3 === 0 ? 'signup' : undefined;
+    });
+    expect((await store.apply([record(1, events)])).rows).toBe(40);
+    const types = Object.fromEntries(
+      (await store.query(`SELECT column_name, data_type FROM duckdb_columns() WHERE database_name = '${ALIAS}' AND table_name = 'event_rows'`)).map((r) => [r.column_name, r.data_type]),
+    );
+    expect([types.email, types.form_id]).toEqual(['VARCHAR', 'UINTEGER']);
+    expect(await store.query('SELECT * FROM events ORDER BY ts, event_id')).toEqual(
+      [...events].sort((x, y) => (x.ts as number) - (y.ts as number) || (x.event_id! < y.event_id! ? -1 : 1)).map(expectedRow),
+    );
   });
 
   it('forget the codes of a rolled-back transaction, so the dictionary stays dense', async () => {
