@@ -34,6 +34,10 @@ function codedStrings(events: readonly EventRecord[]): Set<string> {
   return out;
 }
 
+/** The rows `SELECT * FROM events ORDER BY ts, event_id` returns for `events`. */
+const inStoredOrder = (events: readonly EventRecord[]): Record<string, unknown>[] =>
+  [...events].sort((x, y) => (x.ts as number) - (y.ts as number) || (x.event_id! < y.event_id! ? -1 : 1)).map(expectedRow);
+
 async function expectDense(store: Store): Promise<void> {
   const d = await dims(store);
   expect(d.map((r) => r.code)).toEqual(d.map((_, i) => i));
@@ -56,7 +60,7 @@ describe('coded day files', () => {
     await expectDense(store);
     expect(new Set((await dims(store)).map((r) => r.value))).toEqual(codedStrings(events));
     expect(await store.query('SELECT * FROM events ORDER BY ts, event_id')).toEqual(
-      [...events].sort((x, y) => (x.ts as number) - (y.ts as number) || (x.event_id! < y.event_id! ? -1 : 1)).map(expectedRow),
+      inStoredOrder(events),
     );
   });
 
@@ -106,7 +110,7 @@ describe('coded day files', () => {
     );
     expect([types.email, types.form_id]).toEqual(['VARCHAR', 'UINTEGER']);
     expect(await store.query('SELECT * FROM events ORDER BY ts, event_id')).toEqual(
-      [...events].sort((x, y) => (x.ts as number) - (y.ts as number) || (x.event_id! < y.event_id! ? -1 : 1)).map(expectedRow),
+      inStoredOrder(events),
     );
   });
 
@@ -164,7 +168,7 @@ describe('coded day files', () => {
     for (const [i, r] of after.entries()) expect(r.value).toBe(kept.has(before[i]!.value!) ? before[i]!.value : null);
     expect(after.some((r) => r.value === A)).toBe(false);
     expect(await store.query('SELECT * FROM events ORDER BY ts, event_id')).toEqual(
-      [...b].sort((x, y) => (x.ts as number) - (y.ts as number) || (x.event_id! < y.event_id! ? -1 : 1)).map(expectedRow),
+      inStoredOrder(b),
     );
     // A blanked string seen again gets a new code at the end.
     await store.apply([record(3, generateEvents(1, { siteId: B, startMs: MAY1 + 60_000, seed: 43 }).map((e) => ({ ...e, utm_campaign: 'campaign-of-a' })))]);
