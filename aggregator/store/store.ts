@@ -13,7 +13,7 @@
 //   nothing of the site on disk (tested by searching every file's bytes for a marker).
 // - Each day file has the rows in `event_rows`, its low-cardinality text columns as integer codes,
 //   with `dims` (code → string) and an `events` view giving the contract's columns (day-layout.ts:
-//   halves DuckDB's CPU per appended row); files from before that hold an `events` table of strings.
+//   DuckDB appends them for a quarter to 40 % less); files from before hold an `events` table of strings.
 //   Each also has `applied(lsn)`. DuckDB refuses to write
 //   two attached databases in one transaction, so the applied LSN lives in each day file, committed
 //   with that day's rows; the global applied LSN in meta is written after all days and is only where
