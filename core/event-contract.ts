@@ -159,9 +159,9 @@ export function duckType(kind: ColumnKind): string {
   return DUCK_TYPES[kind];
 }
 
-/** `CREATE TABLE` column list derived from the contract. */
-export function eventsTableDDL(table: string): string {
-  const cols = COLUMNS.map((col) => `  "${col.name}" ${duckType(col.kind)}${col.nullable ? '' : ' NOT NULL'}`);
+/** `CREATE TABLE` column list derived from the contract; `typeOf` may store a column differently. */
+export function eventsTableDDL(table: string, typeOf: (col: Column) => string = (col) => duckType(col.kind)): string {
+  const cols = COLUMNS.map((col) => `  "${col.name}" ${typeOf(col)}${col.nullable ? '' : ' NOT NULL'}`);
   return `CREATE TABLE IF NOT EXISTS ${table} (\n${cols.join(',\n')}\n)`;
 }
 

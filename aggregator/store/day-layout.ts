@@ -11,7 +11,7 @@
 //   (raw-partition scans took 1.8–2.6× as long, see the README's Limitations).
 // - 'plain' (files written before coded columns existed): `events` is a table of strings. Such files
 //   stay readable and appendable as they are.
-import { COLUMNS, duckType, type Column } from '../../core/event-contract.js';
+import { COLUMNS, duckType, eventsTableDDL, type Column } from '../../core/event-contract.js';
 
 export type DayLayout = 'coded' | 'plain';
 
@@ -30,10 +30,7 @@ export function storedType(col: Column, layout: DayLayout): string {
 export const rowsTable = (layout: DayLayout): string => (layout === 'coded' ? 'event_rows' : 'events');
 
 /** `CREATE TABLE` for a coded file's row table. */
-export function eventRowsDDL(table: string): string {
-  const cols = COLUMNS.map((col) => `  "${col.name}" ${storedType(col, 'coded')}${col.nullable ? '' : ' NOT NULL'}`);
-  return `CREATE TABLE IF NOT EXISTS ${table} (\n${cols.join(',\n')}\n)`;
-}
+export const eventRowsDDL = (table: string): string => eventsTableDDL(table, (col) => storedType(col, 'coded'));
 
 /**
  * `dims`: code → string. A value is NULL only after an erasure blanked the strings no row uses any

@@ -77,8 +77,8 @@ export async function rewriteDay(conn: DuckDBConnection, parts: Partitions, day:
 async function copyCoded(conn: DuckDBConnection, from: string, to: string, siteIds: readonly string[]): Promise<void> {
   await conn.run(eventRowsDDL(`${to}.main.event_rows`));
   await conn.run(dimsDDL(`${to}.main.dims`));
-  const sites = isCoded(COLUMNS.find((c) => c.name === 'site_id')!) ? `(SELECT code FROM ${from}.main.dims WHERE value IN (${inList(siteIds)}))` : `(${inList(siteIds)})`;
-  await conn.run(`INSERT INTO ${to}.main.event_rows BY NAME SELECT * FROM ${from}.main.event_rows WHERE site_id NOT IN ${sites}`);
+  // site_id is never coded (isCoded), so the same filter as a plain file's.
+  await conn.run(`INSERT INTO ${to}.main.event_rows BY NAME SELECT * FROM ${from}.main.event_rows WHERE site_id NOT IN (${inList(siteIds)})`);
   const used = COLUMNS.filter(isCoded).map((c) => `SELECT "${c.name}" AS code FROM ${to}.main.event_rows`).join(' UNION ');
   await conn.run(`INSERT INTO ${to}.main.dims SELECT code, CASE WHEN code IN (${used}) THEN value END FROM ${from}.main.dims`);
 }

@@ -72,13 +72,6 @@ export class GrowingIdFilter {
     this.segments = [new IdFilter(capacity)];
   }
 
-  /** Ids added (with repeats). */
-  get count(): number {
-    let n = 0;
-    for (const s of this.segments) n += s.count;
-    return n;
-  }
-
   get bytes(): number {
     let n = 0;
     for (const s of this.segments) n += s.bytes;

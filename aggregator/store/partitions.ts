@@ -181,18 +181,17 @@ export class Partitions {
         await this.conn.run(dimsDDL(`${alias}.main.dims`));
       }
       await this.conn.run(`CREATE TABLE IF NOT EXISTS ${alias}.main.applied (lsn UBIGINT NOT NULL)`);
-      const columnsOf = async (): Promise<string[]> =>
-        (
-          await this.conn.runAndReadAll(
-            `SELECT column_name FROM duckdb_columns() WHERE database_name = ${sqlString(alias)} AND table_name = '${table}' ORDER BY column_index`,
-          )
+      const present = (
+        await this.conn.runAndReadAll(
+          `SELECT column_name FROM duckdb_columns() WHERE database_name = ${sqlString(alias)} AND table_name = '${table}' ORDER BY column_index`,
         )
-          .getRowsJS()
-          .map((r) => String(r[0]));
-      const present = new Set(await columnsOf());
-      const missing = COLUMNS.filter((col) => !present.has(col.name));
+      )
+        .getRowsJS()
+        .map((r) => String(r[0]));
+      const missing = COLUMNS.filter((col) => !present.includes(col.name));
       for (const col of missing) await this.conn.run(`ALTER TABLE ${alias}.main.${table} ADD COLUMN "${col.name}" ${storedType(col, layout)}`);
-      const names = await columnsOf();
+      // ADD COLUMN appends: the table's columns in order are those it had, then the added ones.
+      const names = [...present, ...missing.map((col) => col.name)];
       if (layout === 'coded') {
         // (Re)made only when missing or the columns changed: an attach of an up-to-date file writes nothing.
         const view = await this.conn.runAndReadAll(`SELECT 1 FROM duckdb_views() WHERE database_name = ${sqlString(alias)} AND view_name = 'events'`);
