@@ -1,6 +1,7 @@
 // `npm run bench [-- ingest|micro|stats|all] [--quick] [--full] [--profile] [--soak 30m] [--out name]`: every report starts
 // with the machine and the method, gives medians and ratios against baselines measured in the same
 // run, and is written to bench/results/ as JSON and Markdown.
+import os from 'node:os';
 import { machineInfo, machineMarkdown, writeResult } from './machine.js';
 import { runIngestBench, type IngestReport } from './load/ingest.js';
 
@@ -39,6 +40,7 @@ function ingestMarkdown(r: IngestReport): string {
     ...lines,
     '',
     half ? `Beaconry at half its measured maximum rate (paced open-loop arrivals, a keep-alive connection per request in flight (peak ${half.peakInFlight}), latency from each request's scheduled send time; bench/load/paced.ts): p50 ${half.p50} ms, p99 ${half.p99} ms, p99.9 ${half.p999} ms. The server's own acknowledgement histogram (last body byte to answer) put 99 % of these under ${half.serverP99} ms.` : '',
+    half?.cpuMicrosPerRow ? `Cost of a stored event at that rate: ${half.cpuMicrosPerRow.toFixed(1)} µs of the server's CPU per row (${half.mainThreadMicrosPerRow!.toFixed(1)} µs of it on the main thread: edge, log and store appends; the rest is the pool, DuckDB's threads and the garbage collector), from /proc over the paced run and the flush of its rows. At that cost ${os.availableParallelism()} cores could store at most ${Math.round((os.availableParallelism() * 1e6) / half.cpuMicrosPerRow).toLocaleString('en')} events/s if the server had them to itself (here the load generator shares them).` : '',
     'Refused requests are answered `503` with Retry-After (the log queue is full while the store catches up); only acknowledged events count. An acknowledged event is durable in the log; where DuckDB applied fewer rows a second than were acknowledged, the log queue (256 MiB) absorbed the difference, and the applied rate is the one the machine can sustain.',
     durability(r),
     r.profile ? `\n### Where the time goes (V8 CPU profile of the server during the whole run)\n\n${r.profile}` : '',

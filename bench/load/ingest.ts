@@ -34,6 +34,9 @@ export interface RunStats {
   peakInFlight?: number;
   /** Paced run: the bucket bound (ms) under which 99 % of the server's beaconry_ack_latency_seconds fell. */
   serverP99?: number;
+  /** Paced run: the server's CPU (all threads; its main thread) per row it stored, in µs. */
+  cpuMicrosPerRow?: number;
+  mainThreadMicrosPerRow?: number;
   /**
    * Beaconry: rows appended to DuckDB per second during the run. Below the acknowledged rate, the
    * log's queue (256 MiB by default) absorbed the difference and the run did not show a sustainable rate.
@@ -86,7 +89,7 @@ function fire(port: number, reqs: GeneratedRequest[], opts: { duration: number; 
 }
 
 function med(runs: RunStats[]): RunStats {
-  const pick = (k: Exclude<keyof RunStats, 'p999' | 'peakInFlight' | 'serverP99' | 'appliedPerSec'>) => median(runs.map((r) => r[k]));
+  const pick = (k: Exclude<keyof RunStats, 'p999' | 'peakInFlight' | 'serverP99' | 'appliedPerSec' | 'cpuMicrosPerRow' | 'mainThreadMicrosPerRow'>) => median(runs.map((r) => r[k]));
   const applied = runs.flatMap((r) => (r.appliedPerSec === undefined ? [] : [r.appliedPerSec]));
   return {
     requestsPerSec: pick('requestsPerSec'), eventsPerSec: pick('eventsPerSec'), p50: pick('p50'), p99: pick('p99'), non2xx: pick('non2xx'), errors: pick('errors'), acked: pick('acked'),
@@ -105,6 +108,18 @@ async function fireBeaconry(port: number, reqs: GeneratedRequest[], opts: Parame
   const run = await fire(port, reqs, opts);
   return { ...run, appliedPerSec: ((await rowsAppended(port)) - before) / opts.duration };
 }
+
+/** CPU seconds (user + system) used so far by a process's threads, from /proc: all of them, and its main thread. */
+function cpuSeconds(pid: number): { all: number; main: number } {
+  const read = (file: string): number => {
+    const stat = fs.readFileSync(file, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) / CLOCK_TICKS;
+  };
+  return { all: read(`/proc/${pid}/stat`), main: read(`/proc/${pid}/task/${pid}/stat`) };
+}
+/** USER_HZ: 100 on every Linux this runs on (sysconf(_SC_CLK_TCK) is not reachable from Node). */
+const CLOCK_TICKS = 100;
 
 /** Cumulative counts of beaconry_ack_latency_seconds by bucket bound (seconds), from /metrics. */
 async function ackHistogram(port: number): Promise<Map<number, number>> {
@@ -170,14 +185,23 @@ export async function runIngestBench(opts: { duration?: number; repeats?: number
   // Paced open-loop arrivals, latency from each request's scheduled time (see paced.ts for why not
   // autocannon's overallRate).
   const ackBefore = await ackHistogram(beaconry.port);
+  const rowsBefore = await rowsAppended(beaconry.port);
+  const cpuBefore = cpuSeconds(beaconry.child.pid!);
   const half = await paced(beaconry.port, reqs, { path: `/api/v1/batch?k=${site.publicKey}`, rate: Math.max(1, max / 2), durationSec: duration });
   const ackAfter = await ackHistogram(beaconry.port);
+  // The cost of a stored event: the server's CPU from the start of the paced run until its rows are
+  // applied (rollup refreshes they set off included), over those rows.
+  execFileSync(process.execPath, [CLI, 'store', 'flush'], { env: { ...process.env, ...env } });
+  const cpuAfter = cpuSeconds(beaconry.child.pid!);
+  const rowsHalf = (await rowsAppended(beaconry.port)) - rowsBefore;
   report.beaconry.halfLoad = {
     requestsPerSec: half.requestsPerSec, eventsPerSec: half.requestsPerSec * 50, p50: half.p50, p99: half.p99, p999: half.p999,
     non2xx: half.non2xx, errors: half.errors, acked: half.ok * 50, peakInFlight: half.peakInFlight,
     serverP99: histogramQuantileBound(ackBefore, ackAfter, 0.99) * 1000,
+    cpuMicrosPerRow: ((cpuAfter.all - cpuBefore.all) * 1e6) / rowsHalf,
+    mainThreadMicrosPerRow: ((cpuAfter.main - cpuBefore.main) * 1e6) / rowsHalf,
   };
-  process.stderr.write(`  Beaconry at half load: p50 ${report.beaconry.halfLoad.p50} ms, p99 ${report.beaconry.halfLoad.p99} ms (server ack p99 ≤ ${report.beaconry.halfLoad.serverP99} ms)\n`);
+  process.stderr.write(`  Beaconry at half load: p50 ${report.beaconry.halfLoad.p50} ms, p99 ${report.beaconry.halfLoad.p99} ms (server ack p99 ≤ ${report.beaconry.halfLoad.serverP99} ms), ${report.beaconry.halfLoad.cpuMicrosPerRow!.toFixed(1)} µs CPU per stored row\n`);
   const acked = ackedTotal + report.targets['Beaconry (durable, end to end)']!.runs.reduce((n, r) => n + r.acked, 0)
     + manyRuns.reduce((n, r) => n + r.acked, 0) + report.beaconry.halfLoad.acked;
   await beaconry.stop(); // SIGTERM: apply everything, checkpoint
