@@ -26,11 +26,12 @@ function ingestMarkdown(r: IngestReport): string {
   const ceiling = r.targets['bare uWS (read body, 204)']!.median.eventsPerSec;
   const decode = r.targets['uWS + decode only']!.median.eventsPerSec;
   const lines = [
-    '| target | events/s acknowledged (median) | rows/s applied to DuckDB meanwhile | requests/s answered | refused (503) | p50 ms | p99 ms | vs edge ceiling | vs decode ceiling |',
-    '|---|---:|---:|---:|---:|---:|---:|---:|---:|',
+    '| target | events/s acknowledged (median) | rows/s applied to DuckDB meanwhile | server CPU µs per applied row | requests/s answered | refused (503) | p50 ms | p99 ms | vs edge ceiling | vs decode ceiling |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
     ...rows.map(([name, t]) => {
       const applied = t.median.appliedPerSec === undefined ? '–' : Math.round(t.median.appliedPerSec).toLocaleString('en');
-      return `| ${name} | ${Math.round(t.median.eventsPerSec).toLocaleString('en')} | ${applied} | ${Math.round(t.median.requestsPerSec).toLocaleString('en')} | ${refused(t.runs, r.eventsPerBatch)} | ${t.median.p50} | ${t.median.p99} | ${(t.median.eventsPerSec / ceiling).toFixed(2)} | ${(t.median.eventsPerSec / decode).toFixed(2)} |`;
+      const cpu = t.median.cpuMicrosPerRow === undefined ? '–' : t.median.cpuMicrosPerRow.toFixed(1);
+      return `| ${name} | ${Math.round(t.median.eventsPerSec).toLocaleString('en')} | ${applied} | ${cpu} | ${Math.round(t.median.requestsPerSec).toLocaleString('en')} | ${refused(t.runs, r.eventsPerBatch)} | ${t.median.p50} | ${t.median.p99} | ${(t.median.eventsPerSec / ceiling).toFixed(2)} | ${(t.median.eventsPerSec / decode).toFixed(2)} |`;
     }),
   ];
   const half = r.beaconry.halfLoad;
@@ -40,11 +41,24 @@ function ingestMarkdown(r: IngestReport): string {
     ...lines,
     '',
     half ? `Beaconry at half its measured maximum rate (paced open-loop arrivals, a keep-alive connection per request in flight (peak ${half.peakInFlight}), latency from each request's scheduled send time; bench/load/paced.ts): p50 ${half.p50} ms, p99 ${half.p99} ms, p99.9 ${half.p999} ms. The server's own acknowledgement histogram (last body byte to answer) put 99 % of these under ${half.serverP99} ms.` : '',
-    half?.cpuMicrosPerRow ? `Cost of a stored event at that rate: ${half.cpuMicrosPerRow.toFixed(1)} µs of the server's CPU per row (${half.mainThreadMicrosPerRow!.toFixed(1)} µs of it on the main thread: edge, log and store appends; the rest is the pool, DuckDB's threads and the garbage collector), from /proc over the paced run and the flush of its rows. At that cost ${os.availableParallelism()} cores could store at most ${Math.round((os.availableParallelism() * 1e6) / half.cpuMicrosPerRow).toLocaleString('en')} events/s if the server had them to itself (here the load generator shares them).` : '',
+    cost(r),
     'Refused requests are answered `503` with Retry-After (the log queue is full while the store catches up); only acknowledged events count. An acknowledged event is durable in the log; where DuckDB applied fewer rows a second than were acknowledged, the log queue (256 MiB) absorbed the difference, and the applied rate is the one the machine can sustain.',
     durability(r),
     r.profile ? `\n### Where the time goes (V8 CPU profile of the server during the whole run)\n\n${r.profile}` : '',
   ].join('\n');
+}
+
+/**
+ * What a stored event costs: the server's CPU (from /proc) over the rows it applied, at full load and
+ * at half load, and the rate the cores could reach at the full-load cost.
+ */
+function cost(r: IngestReport): string {
+  const full = r.targets['Beaconry (durable, end to end)']?.median;
+  const half = r.beaconry.halfLoad;
+  if (!full?.cpuMicrosPerRow) return '';
+  const cores = os.availableParallelism();
+  const halfText = half?.cpuMicrosPerRow ? ` At half load a row cost ${half.cpuMicrosPerRow.toFixed(1)} µs (${half.mainThreadMicrosPerRow!.toFixed(1)} µs on the main thread), over the paced run and the flush of its rows: fewer requests share each pool task and each group commit.` : '';
+  return `Cost of a stored event: ${full.cpuMicrosPerRow.toFixed(1)} µs of the server's CPU per applied row at ${r.connections} connections (median of the runs; ${full.mainThreadMicrosPerRow!.toFixed(1)} µs of it on the main thread: edge, log and store appends; the rest is the pool, DuckDB's threads and the garbage collector).${halfText} At the full-load cost, ${cores} cores given to the server alone could store at most ${Math.round((cores * 1e6) / full.cpuMicrosPerRow).toLocaleString('en')} events/s; here the load generator shares them.`;
 }
 
 /**

@@ -34,7 +34,7 @@ export interface RunStats {
   peakInFlight?: number;
   /** Paced run: the bucket bound (ms) under which 99 % of the server's beaconry_ack_latency_seconds fell. */
   serverP99?: number;
-  /** Paced run: the server's CPU (all threads; its main thread) per row it stored, in µs. */
+  /** Beaconry: the server's CPU (all threads; its main thread) per row it stored, in µs, from /proc. */
   cpuMicrosPerRow?: number;
   mainThreadMicrosPerRow?: number;
   /**
@@ -91,9 +91,11 @@ function fire(port: number, reqs: GeneratedRequest[], opts: { duration: number; 
 function med(runs: RunStats[]): RunStats {
   const pick = (k: Exclude<keyof RunStats, 'p999' | 'peakInFlight' | 'serverP99' | 'appliedPerSec' | 'cpuMicrosPerRow' | 'mainThreadMicrosPerRow'>) => median(runs.map((r) => r[k]));
   const applied = runs.flatMap((r) => (r.appliedPerSec === undefined ? [] : [r.appliedPerSec]));
+  const cpu = runs.flatMap((r) => (r.cpuMicrosPerRow === undefined ? [] : [r]));
   return {
     requestsPerSec: pick('requestsPerSec'), eventsPerSec: pick('eventsPerSec'), p50: pick('p50'), p99: pick('p99'), non2xx: pick('non2xx'), errors: pick('errors'), acked: pick('acked'),
     ...(applied.length > 0 ? { appliedPerSec: median(applied) } : {}),
+    ...(cpu.length > 0 ? { cpuMicrosPerRow: median(cpu.map((r) => r.cpuMicrosPerRow!)), mainThreadMicrosPerRow: median(cpu.map((r) => r.mainThreadMicrosPerRow!)) } : {}),
   };
 }
 
@@ -102,11 +104,18 @@ async function rowsAppended(port: number): Promise<number> {
   return Number(/^beaconry_store_rows_appended_total (\d+)$/m.exec(text)?.[1] ?? NaN);
 }
 
-/** `fire` against Beaconry, with the rows its store appended meanwhile. */
-async function fireBeaconry(port: number, reqs: GeneratedRequest[], opts: Parameters<typeof fire>[2]): Promise<RunStats> {
-  const before = await rowsAppended(port);
-  const run = await fire(port, reqs, opts);
-  return { ...run, appliedPerSec: ((await rowsAppended(port)) - before) / opts.duration };
+/** `fire` against Beaconry, with the rows its store appended meanwhile and the server's CPU per row. */
+async function fireBeaconry(server: Spawned, reqs: GeneratedRequest[], opts: Parameters<typeof fire>[2]): Promise<RunStats> {
+  const before = await rowsAppended(server.port);
+  const cpuBefore = cpuSeconds(server.child.pid!);
+  const run = await fire(server.port, reqs, opts);
+  const cpuAfter = cpuSeconds(server.child.pid!);
+  const rows = (await rowsAppended(server.port)) - before;
+  return { ...run, appliedPerSec: rows / opts.duration, ...cpuPerRow(cpuBefore, cpuAfter, rows) };
+}
+
+function cpuPerRow(before: { all: number; main: number }, after: { all: number; main: number }, rows: number): Pick<RunStats, 'cpuMicrosPerRow' | 'mainThreadMicrosPerRow'> {
+  return rows > 0 ? { cpuMicrosPerRow: ((after.all - before.all) * 1e6) / rows, mainThreadMicrosPerRow: ((after.main - before.main) * 1e6) / rows } : {};
 }
 
 /** CPU seconds (user + system) used so far by a process's threads, from /proc: all of them, and its main thread. */
@@ -148,9 +157,9 @@ export async function runIngestBench(opts: { duration?: number; repeats?: number
   const measure = async (name: string, start: () => Promise<Spawned>, path: (s: Spawned) => string, json = false, isBeaconry = false): Promise<Spawned> => {
     const server = await start();
     const runs: RunStats[] = [];
-    const run = isBeaconry ? fireBeaconry : fire;
+    const run = (o: Parameters<typeof fire>[2]): Promise<RunStats> => (isBeaconry ? fireBeaconry(server, reqs, o) : fire(server.port, reqs, o));
     ackedTotal += (await fire(server.port, reqs, { duration: 2, connections, json, path: path(server) })).acked; // warm-up, not in the medians
-    for (let i = 0; i < repeats; i++) runs.push(await run(server.port, reqs, { duration, connections, json, path: path(server) }));
+    for (let i = 0; i < repeats; i++) runs.push(await run({ duration, connections, json, path: path(server) }));
     report.targets[name] = { runs, median: med(runs) };
     process.stderr.write(`  ${name}: ${Math.round(med(runs).eventsPerSec)} events/s, p50 ${med(runs).p50} ms, p99 ${med(runs).p99} ms\n`);
     return server;
@@ -175,7 +184,7 @@ export async function runIngestBench(opts: { duration?: number; repeats?: number
   // Many browsers mean many connections: with more requests in flight, each group commit carries more.
   const many = 256;
   const manyRuns: RunStats[] = [];
-  for (let i = 0; i < repeats; i++) manyRuns.push(await fireBeaconry(beaconry.port, reqs, { duration, connections: many, path: `/api/v1/batch?k=${site.publicKey}` }));
+  for (let i = 0; i < repeats; i++) manyRuns.push(await fireBeaconry(beaconry, reqs, { duration, connections: many, path: `/api/v1/batch?k=${site.publicKey}` }));
   report.targets[`Beaconry, ${many} connections`] = { runs: manyRuns, median: med(manyRuns) };
   process.stderr.write(`  Beaconry, ${many} connections: ${Math.round(med(manyRuns).eventsPerSec)} events/s, p50 ${med(manyRuns).p50} ms, p99 ${med(manyRuns).p99} ms\n`);
   // p99 at half the measured maximum rate, in steady state: first let the store apply the backlog the
@@ -198,8 +207,7 @@ export async function runIngestBench(opts: { duration?: number; repeats?: number
     requestsPerSec: half.requestsPerSec, eventsPerSec: half.requestsPerSec * 50, p50: half.p50, p99: half.p99, p999: half.p999,
     non2xx: half.non2xx, errors: half.errors, acked: half.ok * 50, peakInFlight: half.peakInFlight,
     serverP99: histogramQuantileBound(ackBefore, ackAfter, 0.99) * 1000,
-    cpuMicrosPerRow: ((cpuAfter.all - cpuBefore.all) * 1e6) / rowsHalf,
-    mainThreadMicrosPerRow: ((cpuAfter.main - cpuBefore.main) * 1e6) / rowsHalf,
+    ...cpuPerRow(cpuBefore, cpuAfter, rowsHalf),
   };
   process.stderr.write(`  Beaconry at half load: p50 ${report.beaconry.halfLoad.p50} ms, p99 ${report.beaconry.halfLoad.p99} ms (server ack p99 ≤ ${report.beaconry.halfLoad.serverP99} ms), ${report.beaconry.halfLoad.cpuMicrosPerRow!.toFixed(1)} µs CPU per stored row\n`);
   const acked = ackedTotal + report.targets['Beaconry (durable, end to end)']!.runs.reduce((n, r) => n + r.acked, 0)
