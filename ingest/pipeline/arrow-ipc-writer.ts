@@ -102,7 +102,7 @@ const TWO_32 = 2 ** 32;
 
 function templateFor(columns: readonly ColumnBuffers[], dictionary: boolean): Template {
   let key = dictionary ? 'd' : 'r';
-  for (const c of columns) key += c.buffers.length;
+  for (const c of columns) key += `,${c.buffers.length}`;
   let t = templates.get(key);
   if (t) return t;
   const count = (dictionary ? 3 : 2) + columns.length * 2 + columns.reduce((n, c) => n + 2 * (1 + c.buffers.length), 0);

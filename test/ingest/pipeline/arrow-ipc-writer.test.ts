@@ -98,6 +98,13 @@ describe('writeStream', () => {
     );
   });
 
+  it('keeps apart shapes whose buffer counts read alike (1 then 11 buffers, 11 then 1)', () => {
+    const col = (buffers: number): ColumnBuffers => ({ length: 3, nullCount: 0, validity: null, buffers: Array.from({ length: buffers }, (_, i) => new Uint8Array(i + 1)) });
+    for (const shape of [[col(1), col(11)], [col(11), col(1)]]) {
+      expect(readAll(writeStream(SCHEMA, [], 3, shape))).toEqual([expected(3, shape)]);
+    }
+  });
+
   it('writes numbers of 2^32 and more into both words of their slots', () => {
     const big = 2 ** 40 + 12345;
     const col: ColumnBuffers = { length: big, nullCount: 2 ** 33 + 1, validity: null, buffers: [new Uint8Array(8)] };
