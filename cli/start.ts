@@ -94,6 +94,7 @@ export async function start(config: Config): Promise<Running> {
     edgeQueue: config.edgeQueueLimit,
     poolTasks: config.poolQueueLimit,
     logBytes: config.logQueueLimitBytes,
+    coalesceMs: config.poolCoalesceMs,
   });
   reportQueueDepth('log', () => dispatcher.logQueueBytes());
   const routes: Route[] = extraRoutes({ config, store, keys, rollups, applier, log: wal });

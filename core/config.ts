@@ -17,6 +17,8 @@ export interface Config {
   /** GCRA: events per minute for a site's public key (all its visitors together). */
   readonly publicKeyEventsPerMinute: number;
   readonly poolThreads: number;
+  /** How long a pool task waits for more requests when the pool is free and few wait (0: never). */
+  readonly poolCoalesceMs: number;
   /** Requests waiting at the edge for a pool slot before 503. */
   readonly edgeQueueLimit: number;
   /** Pool tasks in flight before the edge stops dispatching. */
@@ -99,6 +101,7 @@ export const SETTINGS = {
   secretKeyEventsPerMinute: { env: 'BEACONRY_SECRET_KEY_RATE', def: 240, parse: int(1, 1e9), doc: 'Events per minute per secret key (GCRA, burst = one minute).' },
   publicKeyEventsPerMinute: { env: 'BEACONRY_PUBLIC_KEY_RATE', def: 600_000, parse: int(1, 1e9), doc: 'Events per minute per site public key (all visitors together).' },
   poolThreads: { env: 'BEACONRY_POOL_THREADS', def: defaultThreads, parse: int(1, 256), doc: 'Worker threads that decode, validate, hash and enrich (default: available cores minus one for the main thread, at least 1).' },
+  poolCoalesceMs: { env: 'BEACONRY_POOL_COALESCE_MS', def: 3, parse: int(0, 1000), doc: 'When the pool is free and fewer than 8 requests wait, wait up to this long for more before sending them as one task (0 = never).' },
   edgeQueueLimit: { env: 'BEACONRY_EDGE_QUEUE', def: 4096, parse: int(1, 1e7), doc: 'Requests waiting for the pool before the edge answers 503.' },
   poolQueueLimit: { env: 'BEACONRY_POOL_QUEUE', def: 0, parse: int(0, 1e6), doc: 'Pool tasks in flight (0 = one per thread).' },
   logQueueLimitBytes: { env: 'BEACONRY_LOG_QUEUE', def: 256 * 1024 * 1024, parse: bytes(1024), doc: 'Log bytes not yet applied to DuckDB before the edge answers 503.' },
