@@ -50,15 +50,18 @@ function ingestMarkdown(r: IngestReport): string {
 
 /**
  * What a stored event costs: the server's CPU (from /proc) over the rows it applied, at full load and
- * at half load, and the rate the cores could reach at the full-load cost.
+ * at half load, and the rate the cores could reach at those costs.
  */
 function cost(r: IngestReport): string {
   const full = r.targets['Beaconry (durable, end to end)']?.median;
   const half = r.beaconry.halfLoad;
   if (!full?.cpuMicrosPerRow) return '';
   const cores = os.availableParallelism();
-  const halfText = half?.cpuMicrosPerRow ? ` At half load a row cost ${half.cpuMicrosPerRow.toFixed(1)} µs (${half.mainThreadMicrosPerRow!.toFixed(1)} µs on the main thread), over the paced run and the flush of its rows: fewer requests share each pool task and each group commit.` : '';
-  return `Cost of a stored event: ${full.cpuMicrosPerRow.toFixed(1)} µs of the server's CPU per applied row at ${r.connections} connections (median of the runs; ${full.mainThreadMicrosPerRow!.toFixed(1)} µs of it on the main thread: edge, log and store appends; the rest is the pool, DuckDB's threads and the garbage collector).${halfText} At the full-load cost, ${cores} cores given to the server alone could store at most ${Math.round((cores * 1e6) / full.cpuMicrosPerRow).toLocaleString('en')} events/s; here the load generator shares them.`;
+  const costs = [full.cpuMicrosPerRow, ...(half?.cpuMicrosPerRow ? [half.cpuMicrosPerRow] : [])];
+  const rates = costs.map((c) => Math.round((cores * 1e6) / c)).sort((a, b) => a - b);
+  const range = (xs: number[], f: (x: number) => string): string => (xs.length > 1 && f(xs[0]!) !== f(xs[xs.length - 1]!) ? `${f(xs[0]!)}–${f(xs[xs.length - 1]!)}` : f(xs[0]!));
+  const halfText = half?.cpuMicrosPerRow ? `, and ${half.cpuMicrosPerRow.toFixed(1)} µs at half load (${half.mainThreadMicrosPerRow!.toFixed(1)} µs on the main thread), over the paced run and the flush of its rows, so that every row it acknowledged is counted` : '';
+  return `Cost of a stored event (the server's CPU from /proc, all threads, over the rows it applied): ${full.cpuMicrosPerRow.toFixed(1)} µs at ${r.connections} connections (median of the runs; ${full.mainThreadMicrosPerRow!.toFixed(1)} µs of it on the main thread: edge, log and store appends; the rest is the pool, DuckDB's threads and the garbage collector)${halfText}. A saturated run's figure is high when the store falls behind, since rows acknowledged but not yet applied have had their pool and log work counted. At these costs ${cores} cores given to the server alone could store at most ${range(rates, (x) => x.toLocaleString('en'))} events/s; here the load generator shares them.`;
 }
 
 /**
