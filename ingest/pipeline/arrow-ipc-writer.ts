@@ -100,12 +100,12 @@ const templates = new Map<string, Template>();
 const PLACEHOLDER = 0x5b3c_0000_0000;
 const TWO_32 = 2 ** 32;
 
-function templateFor(columns: readonly ColumnBuffers[], dictionary: boolean): Template {
+/** The template for messages over `columns` that carry `count` numbers (messageValues' length). */
+function templateFor(columns: readonly ColumnBuffers[], dictionary: boolean, count: number): Template {
   let key = dictionary ? 'd' : 'r';
   for (const c of columns) key += `,${c.buffers.length}`;
   let t = templates.get(key);
   if (t) return t;
-  const count = (dictionary ? 3 : 2) + columns.length * 2 + columns.reduce((n, c) => n + 2 * (1 + c.buffers.length), 0);
   const placeholders = Array.from({ length: count }, (_, i) => PLACEHOLDER + i);
   const bytes = buildMessage(placeholders, columns.length, dictionary);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -152,7 +152,8 @@ interface Part {
 }
 
 function part(length: number, columns: readonly ColumnBuffers[], dictionaryId?: number): Part {
-  return { template: templateFor(columns, dictionaryId !== undefined), values: messageValues(length, columns, dictionaryId), columns };
+  const values = messageValues(length, columns, dictionaryId);
+  return { template: templateFor(columns, dictionaryId !== undefined, values.length), values, columns };
 }
 
 /**
