@@ -58,10 +58,9 @@ function cost(r: IngestReport): string {
   if (!full?.cpuMicrosPerRow) return '';
   const cores = os.availableParallelism();
   const costs = [full.cpuMicrosPerRow, ...(half?.cpuMicrosPerRow ? [half.cpuMicrosPerRow] : [])];
-  const rates = costs.map((c) => Math.round((cores * 1e6) / c)).sort((a, b) => a - b);
-  const range = (xs: number[], f: (x: number) => string): string => (xs.length > 1 && f(xs[0]!) !== f(xs[xs.length - 1]!) ? `${f(xs[0]!)}–${f(xs[xs.length - 1]!)}` : f(xs[0]!));
+  const [lo, hi] = [Math.max(...costs), Math.min(...costs)].map((c) => Math.round((cores * 1e6) / c).toLocaleString('en'));
   const halfText = half?.cpuMicrosPerRow ? `, and ${half.cpuMicrosPerRow.toFixed(1)} µs at half load (${half.mainThreadMicrosPerRow!.toFixed(1)} µs on the main thread), over the paced run and the flush of its rows, so that every row it acknowledged is counted` : '';
-  return `Cost of a stored event (the server's CPU from /proc, all threads, over the rows it applied): ${full.cpuMicrosPerRow.toFixed(1)} µs at ${r.connections} connections (median of the runs; ${full.mainThreadMicrosPerRow!.toFixed(1)} µs of it on the main thread: edge, log and store appends; the rest is the pool, DuckDB's threads and the garbage collector)${halfText}. A saturated run's figure is high when the store falls behind, since rows acknowledged but not yet applied have had their pool and log work counted. At these costs ${cores} cores given to the server alone could store at most ${range(rates, (x) => x.toLocaleString('en'))} events/s; here the load generator shares them.`;
+  return `Cost of a stored event (the server's CPU from /proc, all threads, over the rows it applied): ${full.cpuMicrosPerRow.toFixed(1)} µs at ${r.connections} connections (median of the runs; ${full.mainThreadMicrosPerRow!.toFixed(1)} µs of it on the main thread: edge, log and store appends; the rest is the pool, DuckDB's threads and the garbage collector)${halfText}. A saturated run's figure is high when the store falls behind, since rows acknowledged but not yet applied have had their pool and log work counted. At these costs ${cores} cores given to the server alone could store at most ${lo === hi ? lo : `${lo}–${hi}`} events/s; here the load generator shares them.`;
 }
 
 /**
