@@ -45,7 +45,17 @@ export const dimsDDL = (table: string): string => `CREATE TABLE IF NOT EXISTS ${
  * unqualified: DuckDB binds a view inside the database that holds it, whatever alias it is attached as.
  */
 export function eventsViewDDL(alias: string, names: readonly string[]): string {
-  const coded = new Set(COLUMNS.filter(isCoded).map((c) => c.name));
-  const cols = names.map((n) => (coded.has(n) ? `d.v[r."${n}" + 1] AS "${n}"` : `r."${n}"`));
-  return `CREATE OR REPLACE VIEW ${alias}.main.events AS SELECT ${cols.join(', ')} FROM event_rows r, (SELECT list(value ORDER BY code) AS v FROM dims) d`;
+  return `CREATE OR REPLACE VIEW ${alias}.main.events AS SELECT ${decodedColumns(names)} FROM ${decodedFrom('event_rows', 'dims')}`;
 }
+
+/**
+ * The select list giving a coded row table's columns (`names`, in table order) back as the contract's:
+ * over `decodedFrom(rows, dims)`, whose row alias is `r`.
+ */
+export function decodedColumns(names: readonly string[]): string {
+  const coded = new Set(COLUMNS.filter(isCoded).map((c) => c.name));
+  return names.map((n) => (coded.has(n) ? `d.v[r."${n}" + 1] AS "${n}"` : `r."${n}"`)).join(', ');
+}
+
+/** The FROM clause decodedColumns reads: the row table `rows` as `r`, beside its dictionary `dims` as a list. */
+export const decodedFrom = (rows: string, dims: string): string => `${rows} r, (SELECT list(value ORDER BY code) AS v FROM ${dims}) d`;

@@ -6,7 +6,7 @@ import path from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { COLUMNS } from '../../core/event-contract.js';
 import { dayAlias, isDay } from './days.js';
-import { dimsDDL, eventRowsDDL, eventsViewDDL, rowsTable, storedType, type DayLayout } from './day-layout.js';
+import { decodedColumns, decodedFrom, dimsDDL, eventRowsDDL, eventsViewDDL, rowsTable, storedType, type DayLayout } from './day-layout.js';
 import { DimCodes } from './dim-codes.js';
 
 export interface PartitionInfo {
@@ -24,6 +24,8 @@ interface Attached {
   applied: number;
   /** The row table's columns in table order, as indexes into COLUMNS (-1: not in the contract). */
   order: number[];
+  /** The same columns by name. */
+  names: string[];
   layout: DayLayout;
   /** A coded file's dictionary, loaded on first append. */
   dims: Promise<DimCodes> | undefined;
@@ -110,6 +112,21 @@ export class Partitions {
   rowsTableOf(day: string): string | undefined {
     const p = this.byDay.get(day);
     return p && `${p.alias}.main.${rowsTable(p.layout)}`;
+  }
+
+  /**
+   * A SELECT of the day's events (the `events` view's columns) with `_pos`: each row's rowid in the
+   * row table. Rows are only ever appended to a day file (erasure and retention write a new one), so
+   * rows added later have higher positions than every row before them; a reader that relies on it
+   * must still check, since a rewrite renumbers the rows (see Rollups). `where` keeps only some rows
+   * before any is decoded: it may name `rowid` and the columns that are never coded (site_id, day,
+   * visitor_id, ...), unqualified.
+   */
+  positionedEvents(day: string, where = 'true'): string | undefined {
+    const p = this.byDay.get(day);
+    if (!p) return undefined;
+    if (p.layout === 'plain') return `SELECT rowid AS _pos, * FROM ${p.alias}.main.events WHERE ${where}`;
+    return `SELECT r.rowid AS _pos, ${decodedColumns(p.names)} FROM ${decodedFrom(`${p.alias}.main.event_rows`, `${p.alias}.main.dims`)} WHERE ${where}`;
   }
 
   /** A coded day's dictionary (loaded once per attach: a rewrite re-attaches and so reloads it). */
@@ -202,7 +219,7 @@ export class Partitions {
       // -1: a column the contract no longer has; the file stays readable, appends to it are refused.
       const order = names.map((n) => COLUMN_INDEX.get(n) ?? -1);
       await this.conn.run('COMMIT');
-      this.byDay.set(day, { day, alias, file, applied: rows.length === 0 ? 0 : Number(rows[0]![0]), order, layout, dims: undefined });
+      this.byDay.set(day, { day, alias, file, applied: rows.length === 0 ? 0 : Number(rows[0]![0]), order, names, layout, dims: undefined });
     } catch (err) {
       await this.conn.run('ROLLBACK').catch(() => undefined);
       await this.conn.run(`DETACH ${alias}`).catch(() => undefined);

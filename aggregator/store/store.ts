@@ -329,6 +329,16 @@ export class Store {
     return `(${this.parts.unionOf(days)})`;
   }
 
+  /**
+   * The events of `day` with `_pos`, each row's position in its day file (see
+   * Partitions.positionedEvents, also for `where`), as a parenthesized subquery; undefined when the
+   * day has no partition.
+   */
+  positionedEventsOf(day: string, where?: string): string | undefined {
+    const sql = this.parts.positionedEvents(day, where);
+    return sql && `(${sql})`;
+  }
+
   partitions(): PartitionInfo[] {
     return this.parts.list();
   }
