@@ -2,10 +2,13 @@
 // <dataDir>/store/rollups.duckdb, attached to the store's DuckDB instance as `rollups`, so the stats
 // API reads them through Store.query and writes go through the store's single writer.
 //
-// A (site, day) rollup is recomputed whole from that day's partition when the partition's row count
-// for the site differs from the one it was computed from: a closed day is never recomputed unless
-// backfilled rows arrive. Erasure and retention rewrite the file without the rows that go (like the
-// store does with meta), so nothing of them stays in freed blocks or the WAL.
+// A refresh touches only the (site, day) pairs whose rows changed, so a closed day is never
+// recomputed unless backfilled rows arrive. When the rows a rollup was computed from are all still
+// there and new ones were appended, it is brought up to date from the new rows' visitors alone (the
+// whole day's events of just those visitors), so the cost of keeping today current follows the
+// traffic since the last refresh, not the size of the day; otherwise the pair is recomputed whole.
+// Erasure and retention rewrite the file without the rows that go (like the store does with meta),
+// so nothing of them stays in freed blocks or the WAL.
 import fs from 'node:fs';
 import path from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
@@ -14,26 +17,26 @@ import { dayString, dayNumber } from '../store/days.js';
 import { firstKeptDay } from '../store/retention.js';
 import { exec } from '../store/values.js';
 import { PROPERTIES, sqlString, type Property } from './properties.js';
-import { ROLLUPS, ROLLUP_TABLES, ROLLUP_VERSION, rollupDDL } from './schema.js';
+import { ROLLUPS, ROLLUP_TABLES, ROLLUP_VERSION, SUM_TABLES, rollupDDL, type SumTable } from './schema.js';
 import {
   SUM_COLUMNS, ctaSumsPerDay, eventSumsPerDay, propsRows, sessionizedEvents, sumsPerHour, visitSumsPerDay, visitsOf,
 } from './visit-sql.js';
 
 export interface RefreshResult {
   day: string;
-  /** Sites whose rollups for the day were recomputed. */
+  /** Sites whose rollups for the day were brought up to date (incrementally or recomputed whole). */
   recomputed: string[];
+  /** Of those, the sites updated from their new rows' visitors only. */
+  incremental: string[];
   /** Sites whose rows left the day (erased, expired): their rollups for it were deleted. */
   removed: string[];
 }
-
-/** A day's refresh plan, with the partition's row count per site. */
-type DayDiff = RefreshResult & { counts: Map<string, number> };
 
 const REWRITE_SUFFIX = '.rewrite';
 /** Days refreshed together by refreshAll (memory: their events sit in a temp table meanwhile). */
 const REFRESH_BATCH_DAYS = 7;
 const SUMS = SUM_COLUMNS.join(', ');
+const SUM_NAMES = Object.keys(SUM_TABLES) as SumTable[];
 const inList = (ids: readonly string[]): string => ids.map(sqlString).join(', ');
 
 /** The group expression of a property over matched events (a visit column for visit scope). */
@@ -66,8 +69,10 @@ export class Rollups {
       for (const sql of rollupDDL(ROLLUPS)) await conn.run(sql);
       const v = Number((await exec(conn, `SELECT max(version) AS v FROM ${ROLLUPS}.main.version`))[0]?.v ?? 0);
       if (v !== ROLLUP_VERSION) {
-        // Derived data: drop it all; the maintainer's first refresh recomputes every day.
-        for (const t of ROLLUP_TABLES) await conn.run(`DELETE FROM ${ROLLUPS}.main.${t}`);
+        // Derived data: drop it all (tables may have changed shape); the maintainer's first refresh
+        // recomputes every day.
+        for (const t of ROLLUP_TABLES) await conn.run(`DROP TABLE ${ROLLUPS}.main.${t}`);
+        for (const sql of rollupDDL(ROLLUPS)) await conn.run(sql);
         await conn.run(`DELETE FROM ${ROLLUPS}.main.version`);
         await conn.run(`INSERT INTO ${ROLLUPS}.main.version VALUES (${ROLLUP_VERSION})`);
       }
@@ -153,77 +158,138 @@ export class Rollups {
 
   // ---- inside the store's write queue ----
 
-  /** What changed in `day`: sites whose row count differs from their rollup's, sites with no rows left. */
-  private async diffDay(conn: DuckDBConnection, day: string): Promise<DayDiff> {
-    const counts = new Map(
-      (await exec(conn, `SELECT site_id, count(*) AS n FROM ${this.store.eventsFrom(day, day)} GROUP BY site_id`)).map((r) => [String(r.site_id), Number(r.n)]),
-    );
-    const state = new Map(
-      (await exec(conn, `SELECT site_id, rows FROM ${ROLLUPS}.main.state WHERE day = $1::DATE`, [day])).map((r) => [String(r.site_id), Number(r.rows)]),
-    );
-    const recomputed = [...counts].filter(([site, n]) => state.get(site) !== n).map(([site]) => site).sort();
-    const removed = [...state.keys()].filter((site) => !counts.has(site)).sort();
-    return { day, recomputed, removed, counts };
+  /**
+   * `rollup_plan` for `days`: one row per site with rows in a day's partition: its row count `n`, the
+   * sum of its event ids, the partition's row count `upto`, the `cut` its rollup was computed up to,
+   * and the `mode` of its refresh:
+   * - 'same': the rows are those the rollup was computed from;
+   * - 'incr': those rows are all still there below `cut` (same count, same id sum), and every row at
+   *   `cut` or after is new: only the visitors of the new rows need counting again;
+   * - 'full': no rollup yet, or the rows below `cut` changed (a rewrite renumbered them); computeSums
+   *   also turns an 'incr' pair into 'full' when that reads less.
+   */
+  private async planDays(conn: DuckDBConnection, days: readonly string[]): Promise<void> {
+    const parts = days.flatMap((day) => {
+      const rel = this.store.positionedEventsOf(day);
+      if (rel === undefined) return [];
+      return [`SELECT site_id, day, n, id_sum, cut, max(last) OVER () + 1 AS upto,
+          CASE WHEN rows IS NULL OR n_old <> rows OR sum_old <> state_sum THEN 'full' WHEN n = rows THEN 'same' ELSE 'incr' END AS mode
+        FROM (
+          SELECT e.site_id, ${sqlString(day)}::DATE AS day, count(*) AS n, sum(e.event_id) AS id_sum, max(e._pos) AS last,
+            count(*) FILTER (WHERE e._pos < s.upto) AS n_old, coalesce(sum(e.event_id) FILTER (WHERE e._pos < s.upto), 0) AS sum_old,
+            any_value(s.rows) AS rows, any_value(s.id_sum) AS state_sum, any_value(s.upto) AS cut
+          FROM ${rel} e LEFT JOIN (SELECT site_id, rows, upto, id_sum FROM ${ROLLUPS}.main.state WHERE day = ${sqlString(day)}::DATE) s USING (site_id)
+          GROUP BY e.site_id
+        )`];
+    });
+    const empty = `SELECT NULL::VARCHAR AS site_id, NULL::DATE AS day, 0::BIGINT AS n, 0::HUGEINT AS id_sum, 0::BIGINT AS cut, 0::BIGINT AS upto, 'same' AS mode WHERE false`;
+    await conn.run(`CREATE OR REPLACE TEMP TABLE rollup_plan AS ${parts.length > 0 ? parts.join(' UNION ALL ') : empty}`);
   }
 
   private async refreshDaysNow(conn: DuckDBConnection, days: readonly string[]): Promise<RefreshResult[]> {
-    const diffs: DayDiff[] = [];
-    for (const day of days) diffs.push(await this.diffDay(conn, day));
-    const results: RefreshResult[] = diffs.map(({ day, recomputed, removed }) => ({ day, recomputed, removed }));
-    const changed = diffs.filter((d) => d.recomputed.length + d.removed.length > 0);
-    if (changed.length === 0) return results;
-    const recompute = changed.filter((d) => d.recomputed.length > 0);
-    const pick = (list: (d: DayDiff) => string[], of: readonly DayDiff[]): string =>
-      of.map((d) => `("day" = ${sqlString(d.day)}::DATE AND site_id IN (${inList(list(d))}))`).join(' OR ');
-    if (recompute.length > 0) {
-      // Temp tables (the writer's in-memory catalog): sessionize once, then every rollup reads them.
-      // DuckDB writes one attached database per transaction, so they are built before BEGIN.
-      const rel = this.store.eventsFrom(recompute[0]!.day, recompute.at(-1)!.day);
-      await conn.run(`CREATE OR REPLACE TEMP TABLE rollup_sev AS ${sessionizedEvents(rel, pick((d) => d.recomputed, recompute))}`);
-      await conn.run(`CREATE OR REPLACE TEMP TABLE rollup_vis AS ${visitsOf('rollup_sev')}`);
-    }
-    await conn.run('BEGIN');
+    const results = new Map(days.map((day): [string, RefreshResult] => [day, { day, recomputed: [], incremental: [], removed: [] }]));
+    const temps = ['rollup_plan', 'rollup_touched', 'rollup_aff', 'rollup_rows', 'rollup_sev', 'rollup_vis', 'rollup_sev_old', 'rollup_vis_old', ...SUM_NAMES.map((t) => `rollup_m_${t}`)];
     try {
-      const touched = pick((d) => [...d.recomputed, ...d.removed], changed);
-      for (const t of ROLLUP_TABLES) await conn.run(`DELETE FROM ${ROLLUPS}.main.${t} WHERE ${touched}`);
-      if (recompute.length > 0) {
-        await this.insertRollups(conn);
-        const rows = recompute.flatMap((d) => d.recomputed.map((site) => `(${sqlString(site)}, ${sqlString(d.day)}::DATE, ${d.counts.get(site)!}, now())`));
-        await conn.run(`INSERT INTO ${ROLLUPS}.main.state VALUES ${rows.join(', ')}`);
+      await this.planDays(conn, days);
+      // Sites with a rollup and no rows left in the day (erased, expired): their rollups go.
+      await conn.run(`CREATE OR REPLACE TEMP TABLE rollup_touched AS
+        SELECT site_id, day, mode FROM rollup_plan WHERE mode <> 'same'
+        UNION ALL
+        SELECT site_id, day, 'removed' AS mode FROM ${ROLLUPS}.main.state s
+        WHERE day IN (${days.map((d) => `${sqlString(d)}::DATE`).join(', ')})
+          AND NOT EXISTS (SELECT 1 FROM rollup_plan p WHERE p.site_id = s.site_id AND p.day = s.day)`);
+      const touched = await exec(conn, `SELECT site_id, CAST(day AS VARCHAR) AS day, mode FROM rollup_touched ORDER BY site_id`);
+      for (const t of touched) {
+        const r = results.get(String(t.day))!;
+        if (t.mode === 'removed') r.removed.push(String(t.site_id));
+        else r.recomputed.push(String(t.site_id));
       }
-      await conn.run('COMMIT');
-    } catch (err) {
-      await conn.run('ROLLBACK').catch(() => undefined);
-      throw err;
+      if (touched.length === 0) return [...results.values()];
+      const refreshed = touched.filter((t) => t.mode !== 'removed');
+      if (refreshed.length > 0) {
+        await this.computeSums(conn, [...new Set(refreshed.map((t) => String(t.day)))], refreshed.some((t) => t.mode === 'incr'));
+        // computeSums may have turned some into whole recomputes.
+        for (const t of await exec(conn, `SELECT site_id, CAST(day AS VARCHAR) AS day FROM rollup_plan WHERE mode = 'incr' ORDER BY site_id`)) {
+          results.get(String(t.day))!.incremental.push(String(t.site_id));
+        }
+      }
+      // Temp tables live in the writer's in-memory catalog, and DuckDB writes one attached database per
+      // transaction: everything above is built first, then the rollups change in one transaction.
+      await conn.run('BEGIN');
+      try {
+        for (const t of ROLLUP_TABLES) {
+          await conn.run(`DELETE FROM ${ROLLUPS}.main.${t} AS t USING rollup_touched p WHERE t.site_id = p.site_id AND t.day = p.day`);
+        }
+        if (refreshed.length > 0) {
+          for (const t of SUM_NAMES) await conn.run(`INSERT INTO ${ROLLUPS}.main.${t} SELECT * FROM rollup_m_${t} ORDER BY ALL`);
+          await conn.run(`INSERT INTO ${ROLLUPS}.main.state SELECT site_id, day, n, upto, id_sum, now() FROM rollup_plan WHERE mode <> 'same'`);
+        }
+        await conn.run('COMMIT');
+      } catch (err) {
+        await conn.run('ROLLBACK').catch(() => undefined);
+        throw err;
+      }
     } finally {
-      if (recompute.length > 0) {
-        for (const t of ['rollup_vis', 'rollup_sev']) await conn.run(`DROP TABLE IF EXISTS temp.main.${t}`).catch(() => undefined);
-      }
+      for (const t of temps) await conn.run(`DROP TABLE IF EXISTS temp.main.${t}`).catch(() => undefined);
     }
-    return results;
+    return [...results.values()];
   }
 
   /**
-   * Totals, hours, CTAs and every property from the day's events (rollup_sev) and visits
-   * (rollup_vis): visit properties group the visits, event properties group events per visit.
+   * `rollup_m_<table>`: the new rows of every sum table for the (site, day) pairs the plan refreshes.
+   * A 'full' pair's come from all its events. An 'incr' pair's are its current rows, plus the sums over
+   * every event of the visitors with new events, minus the sums over those visitors' events that were
+   * there before: the sums add up over visitors (SUM_TABLES), and visits never span two visitors.
    */
-  private async insertRollups(conn: DuckDBConnection): Promise<void> {
-    await conn.run(`INSERT INTO ${ROLLUPS}.main.daily SELECT site_id, day, ${SUMS} FROM (${visitSumsPerDay('rollup_vis', "''")})`);
-    await conn.run(`INSERT INTO ${ROLLUPS}.main.hourly SELECT site_id, day, hour, ${SUMS} FROM (${sumsPerHour('rollup_sev', 'rollup_vis')})`);
-    // Every property in one statement: DuckDB runs the arms side by side and pays the per-statement
-    // cost once. Custom properties come last, one row per key and value.
-    const arms = PROPERTIES.map((p) => {
-      const from = p.scope === 'visit'
-        ? visitSumsPerDay('rollup_vis', groupOf(p), p.parent ? groupOf(p.parent) : 'NULL')
-        : eventSumsPerDay('rollup_sev', 'rollup_vis', p.expr);
-      return `SELECT site_id, day, ${sqlString(p.name)} AS property, g AS value, CAST(g_parent AS VARCHAR) AS parent, ${SUMS} FROM (${from})`;
-    });
-    arms.push(
-      `SELECT site_id, day, 'event:props:' || g.k AS property, g.v AS value, NULL::VARCHAR AS parent, ${SUMS}
-       FROM (${eventSumsPerDay(`(${propsRows('rollup_sev')})`, 'rollup_vis', `{'k': prop_key, 'v': prop_value}`)})`,
-    );
-    await conn.run(`INSERT INTO ${ROLLUPS}.main.dims SELECT * FROM (${arms.join('\n UNION ALL ')}) ORDER BY day, site_id, property, value`);
-    await conn.run(`INSERT INTO ${ROLLUPS}.main.ctas SELECT site_id, day, cta, impressions, hovers, clicks, clickers FROM (${ctaSumsPerDay('rollup_sev')})`);
+  private async computeSums(conn: DuckDBConnection, days: readonly string[], incremental: boolean): Promise<void> {
+    // The day's events, narrowed before they are decoded (by day, since every row of a day file has
+    // that day); the joins below then pick the exact pairs and visitors.
+    const rel = (where: (day: string) => string): string =>
+      `(${days.map((d) => `SELECT * FROM ${this.store.positionedEventsOf(d, where(`${sqlString(d)}::DATE`))!}`).join(' UNION ALL BY NAME ')})`;
+    const inPlan = (alias: string, mode: string): string =>
+      `SEMI JOIN (SELECT site_id, day FROM rollup_plan WHERE mode = '${mode}') p ON ${alias}.site_id = p.site_id AND ${alias}.day = p.day`;
+    const ofAffected = 'SEMI JOIN rollup_aff a ON e.site_id = a.site_id AND e.day = a.day AND e.visitor_id = a.visitor_id';
+    const affected = rel((day) => `visitor_id IN (SELECT visitor_id FROM rollup_aff WHERE day = ${day})`);
+    if (incremental) {
+      const added = rel((day) => `rowid >= (SELECT coalesce(min(cut), 0) FROM rollup_plan WHERE mode = 'incr' AND day = ${day})`);
+      await conn.run(`CREATE OR REPLACE TEMP TABLE rollup_aff AS
+        SELECT DISTINCT e.site_id, e.day, e.visitor_id FROM ${added} e JOIN rollup_plan c ON e.site_id = c.site_id AND e.day = c.day
+        WHERE c.mode = 'incr' AND e._pos >= c.cut`);
+      // The incremental way reads the new rows' visitors' earlier rows twice (their sums before and
+      // after): when those are over half the pair's rows (a few visitors send most of the traffic),
+      // recomputing the pair whole reads less.
+      await conn.run(`UPDATE rollup_plan SET mode = 'full' FROM (
+          SELECT e.site_id, e.day, count(*) AS earlier FROM ${affected} e JOIN rollup_plan c ON e.site_id = c.site_id AND e.day = c.day
+          ${ofAffected} WHERE c.mode = 'incr' AND e._pos < c.cut GROUP BY ALL
+        ) x WHERE rollup_plan.site_id = x.site_id AND rollup_plan.day = x.day AND 2 * x.earlier > rollup_plan.n`);
+      await conn.run(`DELETE FROM rollup_aff a USING rollup_plan p WHERE a.site_id = p.site_id AND a.day = p.day AND p.mode = 'full'`);
+    }
+    const whole = rel((day) => `site_id IN (SELECT site_id FROM rollup_plan WHERE mode = 'full' AND day = ${day})`);
+    const sources: string[] = [];
+    if ((await exec(conn, `SELECT 1 FROM rollup_plan WHERE mode = 'full' LIMIT 1`)).length > 0) sources.push(`SELECT e.* FROM ${whole} e ${inPlan('e', 'full')}`);
+    if (incremental) {
+      // Their rows, read once (the sessionizing below reads its source twice, before and after twice over).
+      await conn.run(`CREATE OR REPLACE TEMP TABLE rollup_rows AS SELECT e.* FROM ${affected} e ${ofAffected}`);
+      sources.push('SELECT * FROM rollup_rows');
+      const before = `SELECT e.* FROM rollup_rows e JOIN rollup_plan c ON e.site_id = c.site_id AND e.day = c.day WHERE c.mode = 'incr' AND e._pos < c.cut`;
+      await conn.run(`CREATE OR REPLACE TEMP TABLE rollup_sev_old AS ${sessionizedEvents(`(${before})`, 'true')}`);
+      await conn.run(`CREATE OR REPLACE TEMP TABLE rollup_vis_old AS ${visitsOf('rollup_sev_old')}`);
+    }
+    await conn.run(`CREATE OR REPLACE TEMP TABLE rollup_sev AS ${sessionizedEvents(`(${sources.join(' UNION ALL BY NAME ')})`, 'true')}`);
+    await conn.run(`CREATE OR REPLACE TEMP TABLE rollup_vis AS ${visitsOf('rollup_sev')}`);
+    const now = sumSelects('rollup_sev', 'rollup_vis');
+    const old = incremental ? sumSelects('rollup_sev_old', 'rollup_vis_old') : undefined;
+    for (const t of SUM_NAMES) {
+      const { keys, sums, present } = SUM_TABLES[t];
+      const parts = [`SELECT * FROM (${now[t]})`];
+      if (old) {
+        parts.push(`SELECT t.* FROM ${ROLLUPS}.main.${t} t ${inPlan('t', 'incr')}`);
+        parts.push(`SELECT ${keys.join(', ')}, ${sums.map((c) => `-${c}`).join(', ')} FROM (${old[t]})`);
+      }
+      await conn.run(`CREATE OR REPLACE TEMP TABLE rollup_m_${t} AS
+        SELECT ${keys.join(', ')}, ${sums.map((c) => `sum(${c}) AS ${c}`).join(', ')} FROM (${parts.join('\n UNION ALL ')})
+        GROUP BY ${keys.join(', ')} HAVING ${present.map((c) => `sum(${c})`).join(' + ')} > 0`);
+    }
   }
 
   /**
@@ -260,4 +326,27 @@ export class Rollups {
       }
     });
   }
+}
+
+/**
+ * The rows of every sum table (columns in table order) from sessionized events `sev` and their visits
+ * `vis`: visit properties group the visits, event properties group events per visit. Every property
+ * is one statement: DuckDB runs the arms side by side and pays the per-statement cost once. Custom
+ * properties come last, one row per key and value.
+ */
+function sumSelects(sev: string, vis: string): Record<SumTable, string> {
+  const arms = PROPERTIES.map((p) => {
+    const from = p.scope === 'visit' ? visitSumsPerDay(vis, groupOf(p), p.parent ? groupOf(p.parent) : 'NULL') : eventSumsPerDay(sev, vis, p.expr);
+    return `SELECT site_id, day, ${sqlString(p.name)} AS property, g AS value, CAST(g_parent AS VARCHAR) AS parent, ${SUMS} FROM (${from})`;
+  });
+  arms.push(
+    `SELECT site_id, day, 'event:props:' || g.k AS property, g.v AS value, NULL::VARCHAR AS parent, ${SUMS}
+     FROM (${eventSumsPerDay(`(${propsRows(sev)})`, vis, `{'k': prop_key, 'v': prop_value}`)})`,
+  );
+  return {
+    daily: `SELECT site_id, day, ${SUMS} FROM (${visitSumsPerDay(vis, "''")})`,
+    hourly: `SELECT site_id, day, hour, ${SUMS} FROM (${sumsPerHour(sev, vis)})`,
+    dims: arms.join('\n UNION ALL '),
+    ctas: `SELECT site_id, day, cta, impressions, hovers, clicks, clickers FROM (${ctaSumsPerDay(sev)})`,
+  };
 }

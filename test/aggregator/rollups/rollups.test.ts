@@ -68,11 +68,11 @@ describe('rollups', () => {
     expect(await rollups.refreshAll()).toEqual([]);
     expect(await computedAt(store)).toEqual(before);
 
-    // A backfilled row for site A on the closed day 05-01: only (A, 05-01) is recomputed.
+    // A backfilled row for site A on the closed day 05-01: only (A, 05-01) is refreshed, from that row.
     const late = generateSiteDay(A, '2024-05-01', { days, visitsPerDay: 1, seed: 99 }, 99).slice(0, 1);
     await store.apply([{ lsn: store.appliedLsn + 1, payload: encodeEventBatch(late) }]);
     const again = await rollups.refreshAll();
-    expect(again).toEqual([{ day: '2024-05-01', recomputed: [A.id], removed: [] }]);
+    expect(again).toEqual([{ day: '2024-05-01', recomputed: [A.id], incremental: [A.id], removed: [] }]);
     const after = await computedAt(store);
     for (const [k, v] of Object.entries(before)) {
       if (k === `${A.id} 2024-05-01`) expect(v).not.toBe(after[k]);
