@@ -53,3 +53,17 @@ export function generateBatches(count: number, eventsPerBatch = 50, seed = 42): 
   }
   return out;
 }
+
+/** Batches a visitor sends before the next visitor arrives (a page view or two with their signals). */
+const BATCHES_PER_VISITOR = 4;
+
+/**
+ * The client address of the i-th request, as a proxy in front of Beaconry forwards it (the server
+ * trusts 127.0.0.1): visitors come and go as on a real site, BATCHES_PER_VISITOR batches each,
+ * 16M distinct ones before they repeat. Sent from one address, the whole run would be a handful of
+ * visitors (one per user agent), which no site has and which keeps every visitor's day in play.
+ */
+export function visitorAddress(i: number): string {
+  const v = Math.floor(i / BATCHES_PER_VISITOR) % 2 ** 24;
+  return `10.${v >>> 16}.${(v >>> 8) & 255}.${v & 255}`;
+}

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
-import { generateBatches, type GeneratedRequest } from './batches.js';
+import { generateBatches, visitorAddress, type GeneratedRequest } from './batches.js';
 import { spawnServer, type Spawned } from './spawn.js';
 import { paced } from './paced.js';
 import { median } from '../machine.js';
@@ -55,6 +55,9 @@ export interface IngestReport {
   profile?: string;
 }
 
+/** Requests sent by autocannon so far, across runs: the next one comes from visitorAddress(sentRequests). */
+let sentRequests = 0;
+
 function fire(port: number, reqs: GeneratedRequest[], opts: { duration: number; connections: number; json?: boolean; path: string; rate?: number }): Promise<RunStats> {
   return new Promise((resolve, reject) => {
     autocannon(
@@ -69,6 +72,8 @@ function fire(port: number, reqs: GeneratedRequest[], opts: { duration: number; 
           path: opts.path,
           headers: { 'content-type': 'text/plain', 'user-agent': r.userAgent },
           body: opts.json ? r.json : r.body,
+          // Every target gets the same requests; Beaconry, behind its trusted proxy, sees visitors come and go.
+          setupRequest: (req: autocannon.Request) => ({ ...req, headers: { ...req.headers, 'x-forwarded-for': visitorAddress(sentRequests++) } }),
         })),
       },
       (err, result) => {
@@ -174,7 +179,7 @@ export async function runIngestBench(opts: { duration?: number; repeats?: number
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'beaconry-bench-'));
   // One site takes all the load here: lift its public-key rate limit (default 600k events/min), or
   // the benchmark measures the limiter's 429s instead of the pipeline.
-  const env = { BEACONRY_DATA_DIR: dataDir, BEACONRY_HOST: '127.0.0.1', BEACONRY_PORT: '0', BEACONRY_LOG_LEVEL: 'info', BEACONRY_DISK_FREE_MIN: '0', BEACONRY_PUBLIC_KEY_RATE: '1000000000' };
+  const env = { BEACONRY_DATA_DIR: dataDir, BEACONRY_HOST: '127.0.0.1', BEACONRY_PORT: '0', BEACONRY_LOG_LEVEL: 'info', BEACONRY_DISK_FREE_MIN: '0', BEACONRY_PUBLIC_KEY_RATE: '1000000000', BEACONRY_TRUSTED_PROXIES: '127.0.0.1' };
   const site = JSON.parse(execFileSync(process.execPath, [CLI, 'site', 'add', 'bench.example', '--json'], { env: { ...process.env, ...env } }).toString()) as { publicKey: string };
   const profDir = path.join(ROOT, 'bench/results/profile');
   if (opts.profile) fs.rmSync(profDir, { recursive: true, force: true });

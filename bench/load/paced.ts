@@ -15,7 +15,7 @@
 // per real one. Measured here, that reported p99 ≈ 320 ms at half load while the server's own
 // beaconry_ack_latency_seconds histogram had 99 % of answers under 100 ms.
 import http from 'node:http';
-import type { GeneratedRequest } from './batches.js';
+import { visitorAddress, type GeneratedRequest } from './batches.js';
 import { percentile } from '../machine.js';
 
 export interface PacedResult {
@@ -61,7 +61,7 @@ export async function paced(
     peakInFlight = Math.max(peakInFlight, ++inFlight);
     const req = http.request({
       host: '127.0.0.1', port, path: opts.path, method: 'POST', agent,
-      headers: { 'content-type': 'text/plain', 'user-agent': r.userAgent, 'content-length': r.body.byteLength },
+      headers: { 'content-type': 'text/plain', 'user-agent': r.userAgent, 'x-forwarded-for': visitorAddress(i), 'content-length': r.body.byteLength },
     }, (res) => {
       res.resume();
       res.once('end', () => finish(i, scheduled, (res.statusCode ?? 0) < 300 ? 'ok' : 'non2xx'));
