@@ -8,7 +8,7 @@ import type { Bench } from 'tinybench';
 import { pipelineBench } from './pipeline.bench.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
-const STANDALONE = ['log-append.bench.ts', 'wal-fsync.bench.ts', 'duckdb-append.bench.ts', 'rollup-query.bench.ts'];
+const STANDALONE = ['log-append.bench.ts', 'wal-fsync.bench.ts', 'duckdb-append.bench.ts', 'rollup-query.bench.ts', 'rollup-refresh.bench.ts'];
 
 function benchMarkdown(b: Bench): string {
   const rows = b.tasks.map((t) => {
