@@ -114,6 +114,18 @@ async function rowsAppended(port: number): Promise<number> {
   return Number(/^beaconry_store_rows_appended_total (\d+)$/m.exec(text)?.[1] ?? NaN);
 }
 
+/** Waits (at most `timeoutMs`) until the rollups show every applied row: beaconry_rollup_lag_seconds is 0. */
+async function rollupsCurrent(port: number, timeoutMs: number): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  await new Promise((r) => setTimeout(r, 1500)); // the gauge is refreshed every second
+  while (Date.now() < until) {
+    const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    if (Number(/^beaconry_rollup_lag_seconds (\S+)$/m.exec(text)?.[1] ?? NaN) === 0) return;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  process.stderr.write('  (the rollups were still behind when the half-load run started)\n');
+}
+
 /** `fire` against Beaconry, with the rows its store appended meanwhile and the server's CPU per row. */
 async function fireBeaconry(server: Spawned, reqs: GeneratedRequest[], opts: Parameters<typeof fire>[2]): Promise<RunStats> {
   const before = await rowsAppended(server.port);
@@ -200,6 +212,8 @@ export async function runIngestBench(opts: { duration?: number; repeats?: number
   // p99 at half the measured maximum rate, in steady state: first let the store apply the backlog the
   // 256-connection runs left in the log (otherwise this run measures that catch-up, not half load).
   execFileSync(process.execPath, [CLI, 'store', 'flush'], { env: { ...process.env, ...env } });
+  // Likewise the rollups, which the overload runs left behind: their catch-up is not half load's work.
+  await rollupsCurrent(beaconry.port, 180_000);
   const max = report.targets['Beaconry (durable, end to end)']!.median.requestsPerSec;
   // Paced open-loop arrivals, latency from each request's scheduled time (see paced.ts for why not
   // autocannon's overallRate).
