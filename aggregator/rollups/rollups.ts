@@ -19,7 +19,7 @@ import { exec } from '../store/values.js';
 import { PROPERTIES, sqlString, type Property } from './properties.js';
 import { ROLLUPS, ROLLUP_TABLES, ROLLUP_VERSION, SUM_TABLES, rollupDDL, type SumTable } from './schema.js';
 import {
-  SUM_COLUMNS, ctaSumsPerDay, eventSumsPerDay, propsRows, sessionizedEvents, sumsPerHour, visitSumsPerDay, visitsOf,
+  EVENT_COLUMNS, SUM_COLUMNS, ctaSumsPerDay, eventSumsPerDay, propsRows, sessionizedEvents, sumsPerHour, visitSumsPerDay, visitsOf,
 } from './visit-sql.js';
 
 export interface RefreshResult {
@@ -268,8 +268,9 @@ export class Rollups {
     const sources: string[] = [];
     if ((await exec(conn, `SELECT 1 FROM rollup_plan WHERE mode = 'full' LIMIT 1`)).length > 0) sources.push(`SELECT e.* FROM ${whole} e ${inPlan('e', 'full')}`);
     if (incremental) {
-      // Their rows, read once (the sessionizing below reads its source twice, before and after twice over).
-      await conn.run(`CREATE OR REPLACE TEMP TABLE rollup_rows AS SELECT e.* FROM ${affected} e ${ofAffected}`);
+      // Their rows (the columns stats need), read once: the sessionizing below reads its source twice,
+      // before and after twice over.
+      await conn.run(`CREATE OR REPLACE TEMP TABLE rollup_rows AS SELECT e._pos, ${EVENT_COLUMNS.map((c) => `e."${c}"`).join(', ')} FROM ${affected} e ${ofAffected}`);
       sources.push('SELECT * FROM rollup_rows');
       const before = `SELECT e.* FROM rollup_rows e JOIN rollup_plan c ON e.site_id = c.site_id AND e.day = c.day WHERE c.mode = 'incr' AND e._pos < c.cut`;
       await conn.run(`CREATE OR REPLACE TEMP TABLE rollup_sev_old AS ${sessionizedEvents(`(${before})`, 'true')}`);
