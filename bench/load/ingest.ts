@@ -12,6 +12,7 @@ import autocannon from 'autocannon';
 import { generateBatches, visitorAddress, type GeneratedRequest } from './batches.js';
 import { spawnServer, type Spawned } from './spawn.js';
 import { paced } from './paced.js';
+import { metricValue } from './scrape.js';
 import { median } from '../machine.js';
 import { summarizeProfiles } from './profile-summary.js';
 
@@ -109,18 +110,14 @@ function med(runs: RunStats[]): RunStats {
   };
 }
 
-async function rowsAppended(port: number): Promise<number> {
-  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-  return Number(/^beaconry_store_rows_appended_total (\d+)$/m.exec(text)?.[1] ?? NaN);
-}
+const rowsAppended = (port: number): Promise<number> => metricValue(port, 'beaconry_store_rows_appended_total');
 
 /** Waits (at most `timeoutMs`) until the rollups show every applied row: beaconry_rollup_lag_seconds is 0. */
 async function rollupsCurrent(port: number, timeoutMs: number): Promise<void> {
   const until = Date.now() + timeoutMs;
   await new Promise((r) => setTimeout(r, 1500)); // the gauge is refreshed every second
   while (Date.now() < until) {
-    const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-    if (Number(/^beaconry_rollup_lag_seconds (\S+)$/m.exec(text)?.[1] ?? NaN) === 0) return;
+    if ((await metricValue(port, 'beaconry_rollup_lag_seconds')) === 0) return;
     await new Promise((r) => setTimeout(r, 500));
   }
   process.stderr.write('  (the rollups were still behind when the half-load run started)\n');

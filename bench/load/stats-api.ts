@@ -12,6 +12,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import autocannon from 'autocannon';
 import { machineInfo, machineMarkdown, percentile, writeResult } from '../machine.js';
 import { spawnServer } from './spawn.js';
+import { metricValue } from './scrape.js';
 import { seedStatsData, type StatsSeed } from './stats-seed.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -117,8 +118,8 @@ export async function runStatsBench(opts: StatsBenchOptions = {}): Promise<Stats
       // Ready, and the startup catch-up found every rollup current.
       for (let i = 0; i < 1200; i++) {
         const ready = await fetch(`http://127.0.0.1:${server.port}/readyz`).then((r) => r.status === 200).catch(() => false);
-        const lag = await fetch(`http://127.0.0.1:${server.port}/metrics`).then((r) => r.text()).then((t) => /^beaconry_rollup_lag_seconds (\S+)$/m.exec(t)?.[1]).catch(() => undefined);
-        if (ready && lag === '0') break;
+        const lag = await metricValue(server.port, 'beaconry_rollup_lag_seconds').catch(() => NaN);
+        if (ready && lag === 0) break;
         await new Promise((r) => setTimeout(r, 100));
       }
       const site = seeded.sites[0]!;
