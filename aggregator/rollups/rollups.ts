@@ -264,9 +264,10 @@ export class Rollups {
         ) x WHERE rollup_plan.site_id = x.site_id AND rollup_plan.day = x.day AND 2 * x.earlier > rollup_plan.n`);
       await conn.run(`DELETE FROM rollup_aff a USING rollup_plan p WHERE a.site_id = p.site_id AND a.day = p.day AND p.mode = 'full'`);
     }
+    // Exact already: a day file holds only its day, so the site filter picks the 'full' pairs.
     const whole = rel((day) => `site_id IN (SELECT site_id FROM rollup_plan WHERE mode = 'full' AND day = ${day})`);
     const sources: string[] = [];
-    if ((await exec(conn, `SELECT 1 FROM rollup_plan WHERE mode = 'full' LIMIT 1`)).length > 0) sources.push(`SELECT e.* FROM ${whole} e ${inPlan('e', 'full')}`);
+    if ((await exec(conn, `SELECT 1 FROM rollup_plan WHERE mode = 'full' LIMIT 1`)).length > 0) sources.push(`SELECT * FROM ${whole}`);
     if (incremental) {
       // Their rows (the columns stats need), read once: the sessionizing below reads its source twice,
       // before and after twice over.
