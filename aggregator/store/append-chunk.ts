@@ -1,5 +1,5 @@
 // Log record → DuckDB rows. Decodes a record's Arrow IPC payload (the pool's encodeEventBatch) and
-// copies its column buffers straight into DuckDB data chunks of 2048 rows for an appender: fixed-width
+// copies its column buffers straight into DuckDB data chunks of 2048 rows (row-source.ts): fixed-width
 // columns are memcpy'd, strings of ≤ 12 ASCII bytes are written as inline duckdb_string_t structs, and
 // a longer string costs one native call per distinct value in a chunk (repeats copy its struct).
 //
@@ -11,7 +11,6 @@
 import duckdb from '@duckdb/node-bindings';
 import { DataType, Precision } from 'apache-arrow';
 import { readIpcStream, type RawColumn } from './ipc-reader.js';
-import { Yielder } from '../../core/yielder.js';
 import {
   BOOLEAN, DATE, DOUBLE, DuckDBDataChunk, DuckDBVector, TIMESTAMP, UBIGINT, UINTEGER, UTINYINT, VARCHAR,
   type DuckDBAppender, type DuckDBType,
@@ -230,14 +229,6 @@ export function distinctStrings(batch: BatchColumns, column: number): Set<string
 
 const TEXT = new TextDecoder();
 
-/**
- * Rows per chunk when appending between event-loop turns: a chunk and its appender flush hold the
- * thread for about 2 ms. Each flush has a fixed cost, so smaller chunks cost CPU: per 100k rows,
- * about 380–480 ms at 2048, 480–500 ms at 1024 and 680–730 ms at 512 in
- * bench/micro/duckdb-append.bench.ts; 512 bought no lower latency than 1024 at half load.
- */
-export const CHUNK_ROWS_YIELDING = 1024;
-
 interface Segment {
   batch: BatchColumns;
   start: number;
@@ -246,13 +237,14 @@ interface Segment {
 }
 
 /**
- * Fills DuckDB data chunks from runs of Arrow rows and hands them to an appender. One instance per
- * target shape (by default the whole events table); it reuses one chunk and its scratch buffers, so
- * it is not reentrant, which the store's single write queue guarantees.
+ * Fills DuckDB data chunks from runs of Arrow rows, for an appender (`append`) or for DuckDB to pull
+ * (`source`, through RowSource: the store's path). One instance per target shape (by default the
+ * whole events table); it reuses its scratch buffers, so it fills one chunk at a time, which the
+ * store's single write queue guarantees.
  */
 export class ChunkAppender {
   private readonly chunk: DuckDBDataChunk;
-  /** Rows per chunk: at most one vector; fewer keep each synchronous step short (see appendYielding). */
+  /** Rows per chunk: at most one vector. */
   private readonly capacity: number;
   private readonly scratch: Uint8Array<ArrayBuffer>;
   private readonly scratch32: Uint32Array;
@@ -273,7 +265,7 @@ export class ChunkAppender {
 
   /**
    * `columns`: for each target column, the index in COLUMNS it is taken from. `rowsPerChunk`: any
-   * count up to DuckDB's vector size (2048); the store uses CHUNK_ROWS_YIELDING. `layout`: 'coded'
+   * count up to DuckDB's vector size (2048), which the store uses. `layout`: 'coded'
    * when the target stores coded columns as UINTEGER (the batches then carry codes: DimCodes.code).
    */
   constructor(
@@ -297,33 +289,35 @@ export class ChunkAppender {
     this.internLen = new Int32Array(this.capacity);
   }
 
-  /**
-   * Like `append`, but flushes the appender after every chunk and yields to the event loop when the
-   * yielder's slice is used up. DuckDB's appender works synchronously on the calling thread (≈ 2 µs a
-   * row, strings dominating), and this thread also runs the ingest edge: one 12k-row flush held it
-   * for tens of milliseconds, which showed up as p99 acknowledgement latency. A chunk at a time bounds
-   * each hold to one chunk's rows (about 2 ms at CHUNK_ROWS_YIELDING); the rows still land in the
-   * same open transaction.
-   */
-  async appendYielding(appender: DuckDBAppender, runs: readonly Run[], yielder = new Yielder()): Promise<number> {
+  /** Appends every row of `runs` (in order) through an appender, on this thread, and returns the row count. */
+  append(appender: DuckDBAppender, runs: readonly Run[]): number {
     let total = 0;
     for (const { segments, rows } of this.chunks(runs)) {
-      this.flushChunk(appender, segments, rows);
-      appender.flushSync();
+      this.chunk.reset();
+      this.fill(this.chunk.chunk, segments, rows);
+      appender.appendDataChunk(this.chunk);
       total += rows;
-      if (yielder.due) await yielder.yield();
     }
     return total;
   }
 
-  /** Appends every row of `runs` (in order) and returns the row count. */
-  append(appender: DuckDBAppender, runs: readonly Run[]): number {
-    let total = 0;
-    for (const { segments, rows } of this.chunks(runs)) {
-      this.flushChunk(appender, segments, rows);
-      total += rows;
-    }
-    return total;
+  /** The target columns' names and DuckDB types, in order (what a chunk holds). */
+  get columnTypes(): { name: string; type: DuckDBType }[] {
+    return this.columns.map((i, c) => ({ name: COLUMNS[i]!.name, type: DUCK_TYPE[this.kinds[c]!] }));
+  }
+
+  /**
+   * The rows of `runs` as a chunk producer (for RowSource): each call fills `out`, an empty chunk of
+   * columnTypes, with the next chunk of rows and returns their count; 0 once every row was given.
+   */
+  source(runs: readonly Run[]): (out: duckdb.DataChunk) => number {
+    const chunks = this.chunks(runs);
+    return (out) => {
+      const next = chunks.next();
+      if (next.done) return 0;
+      this.fill(out, next.value.segments, next.value.rows);
+      return next.value.rows;
+    };
   }
 
   /** Packs the runs' rows into chunks of at most `capacity` rows (one vector each). */
@@ -347,16 +341,12 @@ export class ChunkAppender {
     if (rows > 0) yield { segments, rows };
   }
 
-  private flushChunk(appender: DuckDBAppender, segments: readonly Segment[], rows: number): void {
-    const chunk = this.chunk;
-    chunk.reset();
-    chunk.rowCount = rows;
+  /** Writes `rows` rows of `segments` into `chunk` (empty, with this instance's column types). */
+  private fill(chunk: duckdb.DataChunk, segments: readonly Segment[], rows: number): void {
+    duckdb.data_chunk_set_size(chunk, rows);
     for (let c = 0; c < this.columns.length; c++) {
-      const srcIndex = this.columns[c]!;
-      const vector = duckdb.data_chunk_get_vector(chunk.chunk, c);
-      this.writeColumn(vector, this.kinds[c]!, srcIndex, segments, rows);
+      this.writeColumn(duckdb.data_chunk_get_vector(chunk, c), this.kinds[c]!, this.columns[c]!, segments, rows);
     }
-    appender.appendDataChunk(chunk);
   }
 
   private writeColumn(vector: duckdb.Vector, kind: ColumnKind, srcIndex: number, segs: readonly Segment[], rows: number): void {

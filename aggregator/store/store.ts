@@ -20,7 +20,8 @@
 //   replay starts. A crash between the two leaves each day file knowing what it already holds.
 // - Dedup (dedup.ts): a re-sent event id is looked for in its day's and the previous day's partition
 //   (≥ 24 h window). An in-memory Bloom filter per recent day clears almost every row; only flagged
-//   ids get an exact semi-join in DuckDB. Rows are then appended straight into the day table.
+//   ids get an exact semi-join in DuckDB. Rows are then inserted straight into the day table, DuckDB
+//   pulling them a chunk at a time (row-source.ts) so that its threads, not the edge's, do the work.
 // - All writes go through one queue (DuckDB has one writer per database, and the multi-step
 //   operations must not interleave); reads run on their own connections.
 import fs from 'node:fs';
@@ -29,9 +30,10 @@ import { DuckDBInstance, StatementType, type DuckDBConnection } from '@duckdb/no
 import { eventsTableDDL } from '../../core/event-contract.js';
 import { metrics } from '../../core/metrics.js';
 import {
-  CHUNK_ROWS_YIELDING, ChunkAppender, SITE_COLUMN, dayRuns, decodePayload, distinctStrings, stringAt,
+  ChunkAppender, SITE_COLUMN, dayRuns, decodePayload, distinctStrings, stringAt,
   type BatchColumns, type Run,
 } from './append-chunk.js';
+import { RowSource } from './row-source.js';
 import type { StoreContext } from './context.js';
 import { dayNumber, dayString } from './days.js';
 import { rowsTable } from './day-layout.js';
@@ -168,6 +170,7 @@ export class Store {
   /** By table column order (see Partitions.columnOrder); normally just the contract's order. */
   private readonly appenders = new Map<string, ChunkAppender>();
   private readonly deduper: Deduper;
+  private readonly rowSource: RowSource;
   /** Attached databases written since the last checkpoint. */
   private readonly touched = new Set<string>();
   private closed = false;
@@ -187,6 +190,7 @@ export class Store {
       read: (sql, params) => this.readers.run((conn) => exec(conn, sql, params)),
     };
     this.deduper = new Deduper(writer, parts);
+    this.rowSource = new RowSource(writer);
     this.sites = new Sites(ctx, (id) => this.eraseSiteNow(id));
     this.keys = new Keys(ctx);
   }
@@ -469,12 +473,9 @@ export class Store {
         const { kept, duplicates } = await this.deduper.dedup(dayNum, runs, yielder);
         let rows = 0;
         if (kept.length > 0) {
-          const appender = await this.writer.createAppender(rowsTable(layout), 'main', alias);
-          try {
-            rows = await this.appenderFor(day).appendYielding(appender, dims ? await codeRuns(kept, dims, yielder) : kept, yielder);
-          } finally {
-            appender.closeSync();
-          }
+          const chunks = this.appenderFor(day);
+          const coded = dims ? await codeRuns(kept, dims, yielder) : kept;
+          rows = await this.rowSource.insert(this.writer, `${alias}.main.${rowsTable(layout)}`, chunks.columnTypes, chunks.source(coded));
         }
         await dims?.flush(this.writer, alias);
         await this.writer.run(`UPDATE ${alias}.main.applied SET lsn = ${maxLsn}`);
@@ -509,7 +510,7 @@ export class Store {
     const layout = this.parts.layoutOf(day)!;
     const key = `${layout}:${order.join(',')}`;
     let a = this.appenders.get(key);
-    if (!a) this.appenders.set(key, (a = new ChunkAppender(order, CHUNK_ROWS_YIELDING, layout)));
+    if (!a) this.appenders.set(key, (a = new ChunkAppender(order, undefined, layout)));
     return a;
   }
 

@@ -1,19 +1,21 @@
 // Micro-benchmark of the store's append path: 100k generated events (Arrow records of 1000 rows, as
 // the pool sends them) into a DuckDB day file, through the store's DataChunk writer (text columns as
-// strings, and as the store stores them: low-cardinality ones as integer codes), versus naive twins
+// strings, and as the store stores them: low-cardinality ones as integer codes), pulled by DuckDB
+// (RowSource) as the store does or handed to an appender on this thread, versus naive twins
 // (the appender fed value by value, INSERT per row) and the "stage everything, INSERT … SELECT
 // anti-join" dedup alternative. Run: npx tsx bench/micro/duckdb-append.bench.ts
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { Bench } from 'tinybench';
 import {
   DuckDBInstance, DuckDBTimestampValue, DuckDBDateValue, type DuckDBAppender, type DuckDBConnection, type DuckDBPreparedStatement,
 } from '@duckdb/node-api';
 import { COLUMNS, eventsTableDDL, type EventRecord } from '../../core/event-contract.js';
 import { encodeEventBatch } from '../../ingest/pipeline/arrow-batch.js';
-import { CHUNK_ROWS_YIELDING, ChunkAppender, decodePayload, type Run } from '../../aggregator/store/append-chunk.js';
-import { Yielder } from '../../core/yielder.js';
+import { ChunkAppender, decodePayload, type Run } from '../../aggregator/store/append-chunk.js';
+import { RowSource } from '../../aggregator/store/row-source.js';
 import { dimsDDL, eventRowsDDL } from '../../aggregator/store/day-layout.js';
 import { DimCodes } from '../../aggregator/store/dim-codes.js';
 import { Store, type LogRecord } from '../../aggregator/store/store.js';
@@ -36,7 +38,6 @@ const instance = await DuckDBInstance.create(':memory:', { temp_directory: path.
 const conn = await instance.connect();
 await conn.run(`ATTACH '${path.join(root, 'day.duckdb')}' AS day`);
 const chunkAppender = new ChunkAppender();
-const smallChunkAppender = new ChunkAppender(undefined, CHUNK_ROWS_YIELDING);
 
 async function freshTable(c: DuckDBConnection): Promise<void> {
   await c.run('DROP TABLE IF EXISTS day.main.events');
@@ -84,9 +85,24 @@ function insertParams(e: EventRecord): (string | number | bigint | boolean | nul
 
 const bench = new Bench({ iterations: 3, time: 0, warmupIterations: 1, warmupTime: 0 });
 const rowsPerIteration = new Map<string, number>();
+/**
+ * Per task: the calling thread's busy time (event-loop utilization: what the edge would wait for,
+ * since the store shares its thread) and the process's CPU, summed over calls.
+ */
+const usage = new Map<string, { calls: number; busyMs: number; cpuMs: number }>();
 const add = (name: string, rows: number, fn: () => Promise<void>, hooks: { beforeEach?: () => Promise<void>; afterEach?: () => Promise<void> } = {}): void => {
   rowsPerIteration.set(name, rows);
-  bench.add(name, fn, hooks);
+  const u = { calls: 0, busyMs: 0, cpuMs: 0 };
+  usage.set(name, u);
+  bench.add(name, async () => {
+    const elu = performance.eventLoopUtilization();
+    const cpu = process.cpuUsage();
+    await fn();
+    const c = process.cpuUsage(cpu);
+    u.calls++;
+    u.busyMs += performance.eventLoopUtilization(elu).active;
+    u.cpuMs += (c.user + c.system) / 1000;
+  }, hooks);
 };
 
 // The JS half alone: Arrow decode + vectors filled, the chunk handed to an appender that drops it.
@@ -102,7 +118,7 @@ add('DataChunk → :memory: table (fill + DuckDB append, no disk)', N, async () 
   ap.closeSync();
 });
 
-add('DataChunk → day file + COMMIT (store path, no dedup)', N, async () => {
+add('DataChunk → appender on this thread → day file + COMMIT (no dedup)', N, async () => {
   await conn.run('BEGIN');
   const ap = await conn.createAppender('events', 'main', 'day');
   chunkAppender.append(ap, decodeAll());
@@ -110,25 +126,22 @@ add('DataChunk → day file + COMMIT (store path, no dedup)', N, async () => {
   await conn.run('COMMIT');
 }, { beforeEach: () => freshTable(conn) });
 
-// The store appends CHUNK_ROWS_YIELDING rows at a time (one event-loop slice each): same cost per row?
-add(`DataChunk of ${CHUNK_ROWS_YIELDING} rows → day file + COMMIT (the store's chunk size)`, N, async () => {
+// The store's path: DuckDB pulls the same chunks through a table function (RowSource), so only the
+// filling runs on this thread and DuckDB's threads append.
+const rowSource = new RowSource(conn);
+add('DataChunks pulled by INSERT … SELECT (RowSource) → day file + COMMIT', N, async () => {
   await conn.run('BEGIN');
-  const ap = await conn.createAppender('events', 'main', 'day');
-  // Flushed after every chunk, as the store does; a slice that never ends, so no event-loop turns.
-  await smallChunkAppender.appendYielding(ap, decodeAll(), new Yielder(Infinity));
-  ap.closeSync();
+  await rowSource.insert(conn, 'day.main.events', chunkAppender.columnTypes, chunkAppender.source(decodeAll()));
   await conn.run('COMMIT');
 }, { beforeEach: () => freshTable(conn) });
 
 // The store's layout: low-cardinality text as integer codes (DimCodes) in `event_rows`, strings in `dims`.
-const codedAppender = new ChunkAppender(undefined, CHUNK_ROWS_YIELDING, 'coded');
-add(`coded columns: DataChunk of ${CHUNK_ROWS_YIELDING} rows → day file + COMMIT (the store's layout)`, N, async () => {
+const codedAppender = new ChunkAppender(undefined, undefined, 'coded');
+add('coded columns: DataChunks pulled by INSERT … SELECT → day file + COMMIT (the store\'s layout)', N, async () => {
   await conn.run('BEGIN');
   const dims = await DimCodes.load(conn, 'day');
   const runs = decodeAll().map((r) => ({ ...r, batch: dims.code(r.batch) }));
-  const ap = await conn.createAppender('event_rows', 'main', 'day');
-  await codedAppender.appendYielding(ap, runs, new Yielder(Infinity));
-  ap.closeSync();
+  await rowSource.insert(conn, 'day.main.event_rows', codedAppender.columnTypes, codedAppender.source(runs));
   await dims.flush(conn, 'day');
   await conn.run('COMMIT');
   dims.commit();
@@ -235,6 +248,8 @@ const rows = bench.tasks.map((t) => {
     'ms/iteration (mean)': Number(r.latency.mean.toFixed(1)),
     'rows/iteration': perIter,
     'rows/s': Math.round(perIter / (r.latency.mean / 1000)),
+    'thread busy ms/iteration': Number((usage.get(t.name)!.busyMs / usage.get(t.name)!.calls).toFixed(1)),
+    'process CPU ms/iteration': Number((usage.get(t.name)!.cpuMs / usage.get(t.name)!.calls).toFixed(1)),
     samples: r.latency.samplesCount,
   };
 });
