@@ -40,7 +40,7 @@ export async function start(config: Config): Promise<Running> {
   const log = createLogger(config.logLevel);
   fs.mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
 
-  const store = await Store.open(config.dataDir);
+  const store = await Store.open(config.dataDir, { threads: config.duckdbThreads });
   const wal = await WriteAheadLog.open(path.join(config.dataDir, 'log'), {
     segmentBytes: config.logSegmentBytes,
     preallocate: true,

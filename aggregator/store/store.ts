@@ -198,24 +198,25 @@ export class Store {
   /** Store dirs open in this process: DuckDB's file lock only keeps other processes out. */
   private static readonly openDirs = new Set<string>();
 
-  static async open(dataDir: string): Promise<Store> {
+  /** `threads`: DuckDB's threads (BEACONRY_DUCKDB_THREADS); 0 or absent: DuckDB's default, one per core. */
+  static async open(dataDir: string, opts: { threads?: number } = {}): Promise<Store> {
     const storeDir = path.join(path.resolve(dataDir), 'store');
     if (Store.openDirs.has(storeDir)) throw new StoreLockedError(storeDir, new Error('already open in this process'));
     Store.openDirs.add(storeDir);
     try {
-      return await Store.openUnguarded(dataDir, storeDir);
+      return await Store.openUnguarded(dataDir, storeDir, opts.threads ?? 0);
     } catch (err) {
       Store.openDirs.delete(storeDir);
       throw err;
     }
   }
 
-  private static async openUnguarded(dataDir: string, storeDir: string): Promise<Store> {
+  private static async openUnguarded(dataDir: string, storeDir: string, threads: number): Promise<Store> {
     const tmpDir = path.join(storeDir, 'tmp');
     fs.mkdirSync(tmpDir, { recursive: true });
     // DuckDB spills to temp_directory: keep it under the data dir, where the on-disk privacy tests
     // look, rather than DuckDB's default next to the process's working directory.
-    const instance = await DuckDBInstance.create(':memory:', { temp_directory: tmpDir });
+    const instance = await DuckDBInstance.create(':memory:', { temp_directory: tmpDir, ...(threads > 0 ? { threads: String(threads) } : {}) });
     const writer = await instance.connect();
     const readers: DuckDBConnection[] = [];
     try {

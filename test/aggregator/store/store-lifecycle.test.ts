@@ -20,6 +20,23 @@ describe('Store lifecycle', () => {
     expect(again.appliedLsn).toBe(0);
   });
 
+  it("runs DuckDB with the thread count it is given (BEACONRY_DUCKDB_THREADS), DuckDB's default otherwise", async () => {
+    const threads = async (store: Store): Promise<number> => Number((await store.query("SELECT current_setting('threads') AS n"))[0]!.n);
+    const dir = tempDir();
+    onTestFinished(() => fs.rmSync(dir, { recursive: true, force: true }));
+    const one = await Store.open(dir, { threads: 1 });
+    try {
+      expect(await threads(one)).toBe(1);
+    } finally {
+      await one.close();
+    }
+    const plain = await DuckDBInstance.create(':memory:');
+    const duckDefault = Number((await (await plain.connect()).runAndReadAll("SELECT current_setting('threads')")).getRowsJS()[0]![0]);
+    const { store } = await open(dir);
+    expect(await threads(store)).toBe(duckDefault);
+    expect(duckDefault).toBeGreaterThan(1);
+  });
+
   it('checkpoint leaves no WAL behind for applied days and meta', async () => {
     const { store, dir } = await open();
     await store.sites.create('example.com');

@@ -31,6 +31,9 @@ it('refuses unknown and invalid settings with a message naming them', async () =
   const invalid = await run(['site', 'list'], { BEACONRY_DATA_DIR: tempDataDir(), BEACONRY_TRUSTED_PROXIES: '10.0.0.0/99' });
   expect(invalid.code).toBe(2);
   expect(invalid.stderr).toMatch(/BEACONRY_TRUSTED_PROXIES/);
+  const threads = await run(['site', 'list'], { BEACONRY_DATA_DIR: tempDataDir(), BEACONRY_DUCKDB_THREADS: '-1' });
+  expect(threads.code).toBe(2);
+  expect(threads.stderr).toMatch(/BEACONRY_DUCKDB_THREADS/);
 });
 
 it('is not ready and answers 503 when free disk is below the watermark', async () => {
