@@ -50,6 +50,7 @@ export class Applier {
   private nextLsn: number;
   private bytes = 0;
   private rows = 0;
+  private arrived = 0;
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private paused = false;
@@ -71,6 +72,14 @@ export class Applier {
   }
   get pendingRecords(): number {
     return this.pending.size;
+  }
+  /** Rows waiting to be applied (of records whose row count is known: the edge's). */
+  get pendingRows(): number {
+    return this.rows;
+  }
+  /** Rows enqueued since start (of records whose row count is known). */
+  get arrivedRows(): number {
+    return this.arrived;
   }
 
   /** Replays every logged record the store has not applied (startup). */
@@ -98,6 +107,7 @@ export class Applier {
     this.pending.set(record.lsn, { ...record, at: Date.now() });
     this.bytes += record.payload.byteLength;
     this.rows += record.rows ?? 0;
+    this.arrived += record.rows ?? 0;
     metrics.queueDepth.set({ queue: 'store' }, this.pending.size);
     this.kick(this.due() ? 0 : this.opts.flushMs);
   }

@@ -9,7 +9,7 @@ import type { ErrorCode } from '../core/errors.js';
 import type { Route } from '../core/http.js';
 import { createLogger } from '../core/logger.js';
 import { metrics, reportQueueDepth } from '../core/metrics.js';
-import { Applier } from '../aggregator/applier.js';
+import { Applier, ROW_GROUP_ROWS } from '../aggregator/applier.js';
 import { RetentionScheduler } from '../aggregator/erasure/retention-scheduler.js';
 import { RollupMaintainer } from '../aggregator/rollups/rollup-maintainer.js';
 import { Rollups } from '../aggregator/rollups/rollups.js';
@@ -23,6 +23,7 @@ import type { PoolResult, PoolTask } from '../ingest/pool/worker.js';
 import { RegistryWriter } from '../ingest/pool/shared-registry.js';
 import { startAdminSocket } from './admin-socket.js';
 import { extraRoutes } from './routes.js';
+import { ThreadGovernor } from '../aggregator/store/thread-governor.js';
 
 export interface Running {
   port: number;
@@ -63,6 +64,16 @@ export async function start(config: Config): Promise<Running> {
     flushMs: config.storeFlushMs,
     onApplied: (days, appliedAt) => maintainer.markDirty(days, appliedAt),
   });
+
+  // BEACONRY_DUCKDB_THREADS=0: ingest's pressure decides (thread-governor.ts); otherwise fixed at open.
+  const governor = config.duckdbThreads === 0
+    ? new ThreadGovernor(
+        { pendingRows: () => applier.pendingRows, arrivedRows: () => applier.arrivedRows, setThreads: (n) => store.setThreads(n) },
+        { maxThreads: await store.threads(), behindRows: 2 * ROW_GROUP_ROWS, log },
+      )
+    : undefined;
+  if (governor) governor.start();
+  else metrics.duckdbThreads.set(await store.threads());
 
   const writer = new RegistryWriter();
   const keys = new KeyRegistry(keySource(store), new SaltKeeper(config.dataDir), writer);
@@ -151,6 +162,7 @@ export async function start(config: Config): Promise<Running> {
       edge.close();
       clearInterval(diskTimer);
       clearInterval(saltTimer);
+      governor?.stop();
       await replayed.catch(() => {});
       // Let in-flight requests reach the log, then apply everything and checkpoint.
       for (let i = 0; i < 100 && dispatcher.waiting > 0; i++) await new Promise((r) => setTimeout(r, 20));

@@ -30,7 +30,7 @@ export interface Config {
   readonly diskFreeMinBytes: number;
   /** How long the store waits to gather a large append. */
   readonly storeFlushMs: number;
-  /** DuckDB's threads (0: DuckDB's default, one per core). */
+  /** DuckDB's threads (0: decided from ingest's pressure, see ThreadGovernor). */
   readonly duckdbThreads: number;
   readonly metricsToken: string | undefined;
   readonly trackerPath: string;
@@ -110,7 +110,7 @@ export const SETTINGS = {
   logSegmentBytes: { env: 'BEACONRY_LOG_SEGMENT', def: 64 * 1024 * 1024, parse: bytes(4096), doc: 'Size at which a log segment is closed. The next one is prepared zero-filled at this size (plus 4 MiB), so the log holds up to two such files beyond its records.' },
   diskFreeMinBytes: { env: 'BEACONRY_DISK_FREE_MIN', def: 512 * 1024 * 1024, parse: bytes(0), doc: 'Free space under the data dir below which ingest answers 503.' },
   storeFlushMs: { env: 'BEACONRY_STORE_FLUSH_MS', def: 2000, parse: int(1, 60_000), doc: 'The longest acknowledged events wait before they are applied to DuckDB; under load they are applied sooner, a DuckDB row group (~131k rows) at a time.' },
-  duckdbThreads: { env: 'BEACONRY_DUCKDB_THREADS', def: 0, parse: int(0, 256), doc: "DuckDB's threads for appends, rollups and queries (0 = DuckDB's default, one per core)." },
+  duckdbThreads: { env: 'BEACONRY_DUCKDB_THREADS', def: 0, parse: int(0, 256), doc: "DuckDB's threads for appends, rollups and queries (0 = one while ingest is busy and the store keeps up, one per core otherwise)." },
   metricsToken: { env: 'BEACONRY_METRICS_TOKEN', def: undefined as string | undefined, parse: str, doc: 'If set, /metrics requires Authorization: Bearer <token>.' },
   trackerPath: {
     env: 'BEACONRY_TRACKER_PATH', def: '/b.js', doc: 'Path the tracker script is served at.',

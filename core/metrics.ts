@@ -53,6 +53,7 @@ export const metrics = {
   diskFree: new client.Gauge({ name: 'beaconry_disk_free_bytes', help: 'Free bytes on the data dir filesystem.', registers: reg }),
   diskTotal: new client.Gauge({ name: 'beaconry_disk_total_bytes', help: 'Size of the data dir filesystem.', registers: reg }),
   appliedLag: new client.Gauge({ name: 'beaconry_store_apply_lag_seconds', help: 'Age of the oldest acknowledged record not yet in DuckDB.', registers: reg }),
+  duckdbThreads: new client.Gauge({ name: 'beaconry_duckdb_threads', help: 'Threads DuckDB may use now (BEACONRY_DUCKDB_THREADS; 0 lets ingest pressure decide).', registers: reg }),
   rollupLag: new client.Gauge({ name: 'beaconry_rollup_lag_seconds', help: 'Seconds between the newest acknowledged event and the rollups.', registers: reg }),
   statsLatency: new client.Histogram({ name: 'beaconry_stats_request_seconds', help: 'Stats API latency by endpoint.', labelNames: ['endpoint'] as const, buckets: latencyBuckets, registers: reg }),
   ready: new client.Gauge({ name: 'beaconry_ready', help: '1 when ingest can accept and persist.', registers: reg }),

@@ -252,6 +252,19 @@ export class Store {
     }
   }
 
+  /** DuckDB's threads now (its default at open: one per core, unless `threads` was given). */
+  async threads(): Promise<number> {
+    return Number((await this.query("SELECT current_setting('threads') AS n"))[0]!.n);
+  }
+
+  /** Sets DuckDB's threads for every connection; between two writes, so no statement of the writer is running. */
+  setThreads(n: number): Promise<void> {
+    if (!Number.isInteger(n) || n < 1) return Promise.reject(new RangeError(`threads must be a positive integer, got ${n}`));
+    return this.write(async () => {
+      await this.writer.run(`SET threads = ${n}`);
+    });
+  }
+
   /** Highest LSN such that every record ≤ it is applied. Replay starts after it. */
   get appliedLsn(): number {
     return this.applied;
