@@ -257,11 +257,15 @@ export class Store {
     return Number((await this.query("SELECT current_setting('threads') AS n"))[0]!.n);
   }
 
-  /** Sets DuckDB's threads for every connection; between two writes, so no statement of the writer is running. */
+  /**
+   * Sets DuckDB's threads for the whole instance, at once: on a reader connection, not behind the
+   * writer's queue, since the moment to give DuckDB every core is when a long apply is holding it.
+   * Running statements keep going on the threads that remain.
+   */
   setThreads(n: number): Promise<void> {
     if (!Number.isInteger(n) || n < 1) return Promise.reject(new RangeError(`threads must be a positive integer, got ${n}`));
-    return this.write(async () => {
-      await this.writer.run(`SET threads = ${n}`);
+    return this.readers.run(async (conn) => {
+      await conn.run(`SET threads = ${n}`);
     });
   }
 

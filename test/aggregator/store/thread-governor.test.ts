@@ -63,6 +63,23 @@ describe('ThreadGovernor', () => {
     expect(sets).toEqual([1, 4, 1, 4]);
   });
 
+  it('stays at every core while the queue was long within the window, though it is short between applies', async () => {
+    const { gov, state, run } = rig();
+    let t = await run(1_000_000, 3, 500);
+    expect(gov.threads).toBe(1);
+    // Overload: each long apply leaves the queue short for a moment, then it is long again.
+    for (let i = 0; i < 6; i++) {
+      state.pending = 5000;
+      t = await run(t, 2, 500);
+      state.pending = 10;
+      t = await run(t, 1, 500);
+      if (i >= 2) expect(gov.threads).toBe(4);
+    }
+    // Really caught up: after a window without a long queue (and the dwell), one thread again.
+    t = await run(t, 6, 500);
+    expect(gov.threads).toBe(1);
+  });
+
   it('keeps the setting, and says so, when DuckDB refuses the change', async () => {
     const { gov, warnings, run } = rig({ fail: true });
     await run(1_000_000, 4, 500);
