@@ -87,6 +87,9 @@ describe('WriteAheadLog', () => {
     // Release everything closed: only the active segment stays, and its name alone keeps the LSN.
     log = await WriteAheadLog.open(dir, { segmentBytes: 1 });
     expect(await log.append(payloadFor(61))).toBe(61); // passes 1 byte: rotates to an empty segment
+    // The append resolves at its fsync, and the rotation follows it: rotate() waits that out (and,
+    // the new segment being empty, does nothing more). Releasing before it finished kept 58 (a flake).
+    await log.rotate();
     await log.releaseUpTo(61);
     expect(await readdir(dir)).toEqual(['00000000000000000062.wal']);
     await log.close();
