@@ -1,15 +1,29 @@
 // Shared pieces of the store tests: temp data dirs, log records from generated events, expected row
-// values, a byte search over every file under a directory, and stores opened and cleaned up per test.
+// values, a byte search over every file under a directory, stores opened and cleaned up per test, and
+// DuckDB's own default thread count.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { COLUMNS, type EventRecord } from '../../../core/event-contract.js';
 import { encodeEventBatch } from '../../../ingest/pipeline/arrow-batch.js';
 import { afterEach } from 'vitest';
+import { DuckDBInstance } from '@duckdb/node-api';
 import { Store, type LogRecord } from '../../../aggregator/store/store.js';
 
 export function tempDir(): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), 'beaconry-store-'));
+}
+
+/** The threads a DuckDB instance opened without settings gets (one per core). */
+export async function duckdbDefaultThreads(): Promise<number> {
+  const instance = await DuckDBInstance.create(':memory:');
+  const conn = await instance.connect();
+  try {
+    return Number((await conn.runAndReadAll("SELECT current_setting('threads')")).getRowsJS()[0]![0]);
+  } finally {
+    conn.closeSync();
+    instance.closeSync();
+  }
 }
 
 export function record(lsn: number, events: readonly EventRecord[]): LogRecord {

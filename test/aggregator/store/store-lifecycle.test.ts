@@ -7,7 +7,7 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { COLUMNS, duckType } from '../../../core/event-contract.js';
 import { Store, StoreLockedError } from '../../../aggregator/store/store.js';
 import { generateEvents } from './generate-events.js';
-import { allFiles, expectedRow, record, storeOpener, tempDir } from './helpers.js';
+import { allFiles, duckdbDefaultThreads, expectedRow, record, storeOpener, tempDir } from './helpers.js';
 
 const open = storeOpener();
 
@@ -21,19 +21,17 @@ describe('Store lifecycle', () => {
   });
 
   it("runs DuckDB with the thread count it is given (BEACONRY_DUCKDB_THREADS), DuckDB's default otherwise", async () => {
-    const threads = async (store: Store): Promise<number> => Number((await store.query("SELECT current_setting('threads') AS n"))[0]!.n);
     const dir = tempDir();
     onTestFinished(() => fs.rmSync(dir, { recursive: true, force: true }));
     const one = await Store.open(dir, { threads: 1 });
     try {
-      expect(await threads(one)).toBe(1);
+      expect(await one.threads()).toBe(1);
     } finally {
       await one.close();
     }
-    const plain = await DuckDBInstance.create(':memory:');
-    const duckDefault = Number((await (await plain.connect()).runAndReadAll("SELECT current_setting('threads')")).getRowsJS()[0]![0]);
+    const duckDefault = await duckdbDefaultThreads();
     const { store } = await open(dir);
-    expect(await threads(store)).toBe(duckDefault);
+    expect(await store.threads()).toBe(duckDefault);
     expect(duckDefault).toBeGreaterThan(1);
   });
 

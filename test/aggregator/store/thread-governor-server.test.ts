@@ -2,8 +2,8 @@
 // while ingest is quiet, one while events arrive fast and the store keeps up, every core again once
 // the load stops. Generated load on 127.0.0.1, bounded in count and time.
 import { afterEach, expect, it } from 'vitest';
-import { DuckDBInstance } from '@duckdb/node-api';
 import { addSite, postBatch, startServer, type TestServer } from '../../helpers/server.js';
+import { duckdbDefaultThreads } from './helpers.js';
 
 let server: TestServer | undefined;
 afterEach(async () => {
@@ -35,9 +35,7 @@ it('uses the thread count it is given', async () => {
 });
 
 it('gives DuckDB one thread under sustained ingest and every core back when it stops', async () => {
-  const plain = await (await DuckDBInstance.create(':memory:')).connect();
-  const cores = Number((await plain.runAndReadAll("SELECT current_setting('threads')")).getRowsJS()[0]![0]);
-  plain.closeSync();
+  const cores = await duckdbDefaultThreads();
   expect(cores).toBeGreaterThan(1);
 
   server = await startServer({ env: { BEACONRY_PUBLIC_KEY_RATE: '100000000' } });
