@@ -37,6 +37,9 @@ export interface GovernorOptions {
 
 export class ThreadGovernor {
   private readonly samples: { at: number; rows: number; pending: number }[] = [];
+  private readonly windowMs: number;
+  private readonly dwellMs: number;
+  private readonly busyRowsPerSec: number;
   private current: number;
   private changedAt = -Infinity;
   private timer: NodeJS.Timeout | undefined;
@@ -46,6 +49,9 @@ export class ThreadGovernor {
     private readonly inputs: GovernorInputs,
     private readonly opts: GovernorOptions,
   ) {
+    this.windowMs = opts.windowMs ?? 5000;
+    this.dwellMs = opts.dwellMs ?? 5000;
+    this.busyRowsPerSec = opts.busyRowsPerSec ?? 5000;
     this.current = opts.maxThreads;
     metrics.duckdbThreads.set(this.current);
   }
@@ -62,26 +68,25 @@ export class ThreadGovernor {
 
   /** The threads DuckDB should have now, given the samples so far. */
   want(now: number): number {
-    const window = this.opts.windowMs ?? 5000;
-    const first = this.samples.find((s) => s.at >= now - window) ?? this.samples[0];
+    const inWindow = this.samples.filter((s) => s.at >= now - this.windowMs);
+    const first = inWindow[0] ?? this.samples[0];
     const last = this.samples[this.samples.length - 1];
     if (!first || !last || last.at <= first.at) return this.opts.maxThreads;
     const rate = ((last.rows - first.rows) * 1000) / (last.at - first.at);
-    const busy = rate >= (this.opts.busyRowsPerSec ?? 5000);
+    const busy = rate >= this.busyRowsPerSec;
     // Over the window, not now: right after a long apply the queue is briefly short while the store
     // is still behind, and reading that as caught up made the setting swing every dwell.
-    const behind = Math.max(...this.samples.filter((s) => s.at >= now - window).map((s) => s.pending)) >= this.opts.behindRows;
+    const behind = Math.max(...inWindow.map((s) => s.pending)) >= this.opts.behindRows;
     return busy && !behind ? 1 : this.opts.maxThreads;
   }
 
   /** One sample and, past the dwell time, the change it calls for. Resolves when a change is applied. */
   async tick(now = Date.now()): Promise<void> {
     this.samples.push({ at: now, rows: this.inputs.arrivedRows(), pending: this.inputs.pendingRows() });
-    const window = this.opts.windowMs ?? 5000;
-    while (this.samples.length > 2 && this.samples[1]!.at <= now - window) this.samples.shift();
+    while (this.samples.length > 2 && this.samples[1]!.at <= now - this.windowMs) this.samples.shift();
     if (this.changing) return;
     const want = this.want(now);
-    if (want === this.current || now - this.changedAt < (this.opts.dwellMs ?? 5000)) return;
+    if (want === this.current || now - this.changedAt < this.dwellMs) return;
     this.changing = this.inputs
       .setThreads(want)
       .then(() => {
