@@ -54,6 +54,13 @@ function syncDir(dir: string): void {
 }
 
 export class Rollups {
+  /**
+   * Day → the partition's epoch (Store.partitionEpoch) when a refresh last brought the day's rollups
+   * in line with it. While the epoch is the same, the rows below the state's `upto` are the ones the
+   * state counted, so planning reads only the rows from `upto` on (see planDays).
+   */
+  private readonly verified = new Map<string, number>();
+
   private constructor(
     private readonly store: Store,
     readonly file: string,
@@ -169,10 +176,49 @@ export class Rollups {
    *   also turns an 'incr' pair into 'full' when that reads less.
    */
   private async planDays(conn: DuckDBConnection, days: readonly string[]): Promise<void> {
-    const parts = days.flatMap((day) => {
+    const parts: string[] = [];
+    for (const day of days) {
       const rel = this.store.positionedEventsOf(day);
-      if (rel === undefined) return [];
-      return [`SELECT site_id, day, n, id_sum, cut, max(last) OVER () + 1 AS upto,
+      if (rel === undefined) continue;
+      const upto = await this.verifiedUpto(conn, day);
+      parts.push(upto === undefined ? this.fullPlan(day, rel) : this.appendedPlan(day, upto));
+    }
+    const empty = `SELECT NULL::VARCHAR AS site_id, NULL::DATE AS day, 0::BIGINT AS n, 0::HUGEINT AS id_sum, 0::BIGINT AS cut, 0::BIGINT AS upto, 'same' AS mode WHERE false`;
+    await conn.run(`CREATE OR REPLACE TEMP TABLE rollup_plan AS ${parts.length > 0 ? parts.join(' UNION ALL ') : empty}`);
+  }
+
+  /**
+   * The `upto` every state row of `day` shares, when the plan may read only the rows from there on:
+   * the partition is the attach the last refresh of the day saw (so rows were only appended since),
+   * and the state rows, all with that `upto`, count every row below it between them (none was
+   * deleted or left out).
+   */
+  private async verifiedUpto(conn: DuckDBConnection, day: string): Promise<number | undefined> {
+    const epoch = this.store.partitionEpoch(day);
+    if (epoch === undefined || this.verified.get(day) !== epoch) return undefined;
+    const [r] = await exec(conn, `SELECT count(DISTINCT upto) AS k, coalesce(sum(rows), 0) AS total, any_value(upto) AS upto
+      FROM ${ROLLUPS}.main.state WHERE day = ${sqlString(day)}::DATE`);
+    return Number(r?.k) === 1 && Number(r?.total) === Number(r?.upto) ? Number(r?.upto) : undefined;
+  }
+
+  /**
+   * rollup_plan rows of a verified day (verifiedUpto): each site's state plus what its rows from
+   * `upto` on add. A site with no state has all its rows there, and is computed whole.
+   */
+  private appendedPlan(day: string, upto: number): string {
+    const added = this.store.positionedEventsOf(day, `rowid >= ${upto}`)!;
+    return `SELECT coalesce(s.site_id, x.site_id) AS site_id, ${sqlString(day)}::DATE AS day,
+        CAST(coalesce(s.rows, 0) + coalesce(x.n, 0) AS BIGINT) AS n, CAST(coalesce(s.id_sum, 0) + coalesce(x.id_sum, 0) AS HUGEINT) AS id_sum,
+        s.upto AS cut, coalesce(max(x.last) OVER () + 1, ${upto})::BIGINT AS upto,
+        CASE WHEN s.site_id IS NULL THEN 'full' WHEN x.site_id IS NULL THEN 'same' ELSE 'incr' END AS mode
+      FROM (SELECT site_id, rows, upto, id_sum FROM ${ROLLUPS}.main.state WHERE day = ${sqlString(day)}::DATE) s
+      FULL JOIN (SELECT e.site_id, count(*) AS n, sum(e.event_id) AS id_sum, max(e._pos) AS last FROM ${added} e GROUP BY e.site_id) x
+        ON s.site_id = x.site_id`;
+  }
+
+  /** rollup_plan rows of `day` from all its rows (`rel`), checked against the state. */
+  private fullPlan(day: string, rel: string): string {
+    return `SELECT site_id, day, n, id_sum, cut, max(last) OVER () + 1 AS upto,
           CASE WHEN rows IS NULL OR n_old <> rows OR sum_old <> state_sum THEN 'full' WHEN n = rows THEN 'same' ELSE 'incr' END AS mode
         FROM (
           SELECT e.site_id, ${sqlString(day)}::DATE AS day, count(*) AS n, sum(e.event_id) AS id_sum, max(e._pos) AS last,
@@ -180,15 +226,13 @@ export class Rollups {
             any_value(s.rows) AS rows, any_value(s.id_sum) AS state_sum, any_value(s.upto) AS cut
           FROM ${rel} e LEFT JOIN (SELECT site_id, rows, upto, id_sum FROM ${ROLLUPS}.main.state WHERE day = ${sqlString(day)}::DATE) s USING (site_id)
           GROUP BY e.site_id
-        )`];
-    });
-    const empty = `SELECT NULL::VARCHAR AS site_id, NULL::DATE AS day, 0::BIGINT AS n, 0::HUGEINT AS id_sum, 0::BIGINT AS cut, 0::BIGINT AS upto, 'same' AS mode WHERE false`;
-    await conn.run(`CREATE OR REPLACE TEMP TABLE rollup_plan AS ${parts.length > 0 ? parts.join(' UNION ALL ') : empty}`);
+        )`;
   }
 
   private async refreshDaysNow(conn: DuckDBConnection, days: readonly string[]): Promise<RefreshResult[]> {
     const results = new Map(days.map((day): [string, RefreshResult] => [day, { day, recomputed: [], incremental: [], removed: [] }]));
-    const temps = ['rollup_plan', 'rollup_touched', 'rollup_aff', 'rollup_rows', 'rollup_sev', 'rollup_vis', 'rollup_sev_old', 'rollup_vis_old', ...SUM_NAMES.map((t) => `rollup_m_${t}`)];
+    const temps = ['rollup_plan', 'rollup_touched', 'rollup_aff', 'rollup_span', 'rollup_rows', 'rollup_sev', 'rollup_vis', 'rollup_sev_old', 'rollup_vis_old', ...SUM_NAMES.map((t) => `rollup_m_${t}`)];
+    const epochs = new Map(days.map((day) => [day, this.store.partitionEpoch(day)]));
     try {
       await this.planDays(conn, days);
       // Sites with a rollup and no rows left in the day (erased, expired): their rollups go.
@@ -204,7 +248,10 @@ export class Rollups {
         if (t.mode === 'removed') r.removed.push(String(t.site_id));
         else r.recomputed.push(String(t.site_id));
       }
-      if (touched.length === 0) return [...results.values()];
+      if (touched.length === 0) {
+        this.markVerified(epochs);
+        return [...results.values()];
+      }
       const refreshed = touched.filter((t) => t.mode !== 'removed');
       if (refreshed.length > 0) {
         await this.computeSums(conn, [...new Set(refreshed.map((t) => String(t.day)))], refreshed.some((t) => t.mode === 'incr'));
@@ -224,7 +271,12 @@ export class Rollups {
           for (const t of SUM_NAMES) await conn.run(`INSERT INTO ${ROLLUPS}.main.${t} SELECT * FROM rollup_m_${t} ORDER BY ALL`);
           await conn.run(`INSERT INTO ${ROLLUPS}.main.state SELECT site_id, day, n, upto, id_sum, now() FROM rollup_plan WHERE mode <> 'same'`);
         }
+        // A site with no new rows has all its rows below the new `upto` too: moving its state there
+        // gives every state row of the day one `upto`, which the next plan needs (verifiedUpto).
+        await conn.run(`UPDATE ${ROLLUPS}.main.state AS s SET upto = p.upto FROM rollup_plan p
+          WHERE p.mode = 'same' AND s.site_id = p.site_id AND s.day = p.day AND s.upto <> p.upto`);
         await conn.run('COMMIT');
+        this.markVerified(epochs);
       } catch (err) {
         await conn.run('ROLLBACK').catch(() => undefined);
         throw err;
@@ -233,6 +285,13 @@ export class Rollups {
       for (const t of temps) await conn.run(`DROP TABLE IF EXISTS temp.main.${t}`).catch(() => undefined);
     }
     return [...results.values()];
+  }
+
+  private markVerified(epochs: ReadonlyMap<string, number | undefined>): void {
+    for (const [day, epoch] of epochs) {
+      if (epoch === undefined) this.verified.delete(day);
+      else this.verified.set(day, epoch);
+    }
   }
 
   /**
@@ -249,19 +308,24 @@ export class Rollups {
     const inPlan = (alias: string, mode: string): string =>
       `SEMI JOIN (SELECT site_id, day FROM rollup_plan WHERE mode = '${mode}') p ON ${alias}.site_id = p.site_id AND ${alias}.day = p.day`;
     const ofAffected = 'SEMI JOIN rollup_aff a ON e.site_id = a.site_id AND e.day = a.day AND e.visitor_id = a.visitor_id';
-    const affected = rel((day) => `visitor_id IN (SELECT visitor_id FROM rollup_aff WHERE day = ${day})`);
+    const ofAffectedVisitors = (day: string): string => `visitor_id IN (SELECT visitor_id FROM rollup_aff WHERE day = ${day})`;
     if (incremental) {
       const added = rel((day) => `rowid >= (SELECT coalesce(min(cut), 0) FROM rollup_plan WHERE mode = 'incr' AND day = ${day})`);
       await conn.run(`CREATE OR REPLACE TEMP TABLE rollup_aff AS
         SELECT DISTINCT e.site_id, e.day, e.visitor_id FROM ${added} e JOIN rollup_plan c ON e.site_id = c.site_id AND e.day = c.day
         WHERE c.mode = 'incr' AND e._pos >= c.cut`);
+      // Where those visitors' rows start in each pair, and how many came before the cut, read from the
+      // visitor column alone: the rows themselves are then read from `first_pos` on (below), not from
+      // the whole day, which on a big day costs more than the rest of the refresh.
+      await conn.run(`CREATE OR REPLACE TEMP TABLE rollup_span AS
+        SELECT e.site_id, e.day, min(e._pos) AS first_pos, count(*) FILTER (WHERE e._pos < c.cut) AS earlier
+        FROM ${rel(ofAffectedVisitors)} e JOIN rollup_plan c ON e.site_id = c.site_id AND e.day = c.day
+        ${ofAffected} WHERE c.mode = 'incr' GROUP BY ALL`);
       // The incremental way reads the new rows' visitors' earlier rows twice (their sums before and
       // after): when those are over half the pair's rows (a few visitors send most of the traffic),
       // recomputing the pair whole reads less.
-      await conn.run(`UPDATE rollup_plan SET mode = 'full' FROM (
-          SELECT e.site_id, e.day, count(*) AS earlier FROM ${affected} e JOIN rollup_plan c ON e.site_id = c.site_id AND e.day = c.day
-          ${ofAffected} WHERE c.mode = 'incr' AND e._pos < c.cut GROUP BY ALL
-        ) x WHERE rollup_plan.site_id = x.site_id AND rollup_plan.day = x.day AND 2 * x.earlier > rollup_plan.n`);
+      await conn.run(`UPDATE rollup_plan SET mode = 'full' FROM rollup_span x
+        WHERE rollup_plan.site_id = x.site_id AND rollup_plan.day = x.day AND 2 * x.earlier > rollup_plan.n`);
       await conn.run(`DELETE FROM rollup_aff a USING rollup_plan p WHERE a.site_id = p.site_id AND a.day = p.day AND p.mode = 'full'`);
     }
     // Exact already: a day file holds only its day, so the site filter picks the 'full' pairs.
@@ -271,6 +335,8 @@ export class Rollups {
     if (incremental) {
       // Their rows (the columns stats need), read once: the sessionizing below reads its source twice,
       // before and after twice over.
+      const affected = rel((day) => `rowid >= (SELECT coalesce(min(x.first_pos), 0) FROM rollup_span x JOIN rollup_plan p USING (site_id, day)
+        WHERE p.mode = 'incr' AND x.day = ${day}) AND ${ofAffectedVisitors(day)}`);
       await conn.run(`CREATE OR REPLACE TEMP TABLE rollup_rows AS SELECT e._pos, ${EVENT_COLUMNS.map((c) => `e."${c}"`).join(', ')} FROM ${affected} e ${ofAffected}`);
       sources.push('SELECT * FROM rollup_rows');
       const before = `SELECT e.* FROM rollup_rows e JOIN rollup_plan c ON e.site_id = c.site_id AND e.day = c.day WHERE c.mode = 'incr' AND e._pos < c.cut`;
@@ -299,6 +365,7 @@ export class Rollups {
    * is whole before the rename; readers are fenced off while the file is swapped.
    */
   private async rewriteNow(conn: DuckDBConnection, keep: string): Promise<void> {
+    this.verified.clear();
     const tmp = `${this.file}${REWRITE_SUFFIX}`;
     const alias = `${ROLLUPS}_rewrite`;
     fs.rmSync(tmp, { force: true });

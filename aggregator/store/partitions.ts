@@ -29,7 +29,12 @@ interface Attached {
   layout: DayLayout;
   /** A coded file's dictionary, loaded on first append. */
   dims: Promise<DimCodes> | undefined;
+  /** Unique to this attach: rows are only ever appended to an attached file (a rewrite re-attaches). */
+  readonly epoch: number;
 }
+
+/** Attaches so far, process-wide: the source of Attached.epoch. */
+let attaches = 0;
 
 const COLUMN_INDEX = new Map(COLUMNS.map((c, i) => [c.name, i]));
 const FILE_RE = /^(\d{4}-\d{2}-\d{2})\.duckdb$/;
@@ -148,6 +153,14 @@ export class Partitions {
     return this.byDay.get(day)?.order;
   }
 
+  /**
+   * The day's attach (undefined when it is not attached). While it stays the same the file's rows
+   * have only been appended to: each rewrite (erasure, retention) attaches a new file.
+   */
+  epochOf(day: string): number | undefined {
+    return this.byDay.get(day)?.epoch;
+  }
+
   setApplied(day: string, lsn: number): void {
     const p = this.byDay.get(day);
     if (p) p.applied = lsn;
@@ -219,7 +232,7 @@ export class Partitions {
       // -1: a column the contract no longer has; the file stays readable, appends to it are refused.
       const order = names.map((n) => COLUMN_INDEX.get(n) ?? -1);
       await this.conn.run('COMMIT');
-      this.byDay.set(day, { day, alias, file, applied: rows.length === 0 ? 0 : Number(rows[0]![0]), order, names, layout, dims: undefined });
+      this.byDay.set(day, { day, alias, file, applied: rows.length === 0 ? 0 : Number(rows[0]![0]), order, names, layout, dims: undefined, epoch: ++attaches });
     } catch (err) {
       await this.conn.run('ROLLBACK').catch(() => undefined);
       await this.conn.run(`DETACH ${alias}`).catch(() => undefined);

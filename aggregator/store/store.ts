@@ -361,6 +361,11 @@ export class Store {
     return sql && `(${sql})`;
   }
 
+  /** See Partitions.epochOf: unchanged while the day's rows have only been appended to. */
+  partitionEpoch(day: string): number | undefined {
+    return this.parts.epochOf(day);
+  }
+
   partitions(): PartitionInfo[] {
     return this.parts.list();
   }
