@@ -217,7 +217,8 @@ export async function runIngestBench(opts: { duration?: number; repeats?: number
   const ackBefore = await ackHistogram(beaconry.port);
   const rowsBefore = await rowsAppended(beaconry.port);
   const cpuBefore = cpuSeconds(beaconry.child.pid!);
-  const half = await paced(beaconry.port, reqs, { path: `/api/v1/batch?k=${site.publicKey}`, rate: Math.max(1, max / 2), durationSec: duration });
+  // Its visitors follow the autocannon runs' (new visitors arriving), not the day's first ones again.
+  const half = await paced(beaconry.port, reqs, { path: `/api/v1/batch?k=${site.publicKey}`, rate: Math.max(1, max / 2), durationSec: duration, firstVisitor: sentRequests });
   const ackAfter = await ackHistogram(beaconry.port);
   // The cost of a stored event: the server's CPU from the start of the paced run until its rows are
   // applied (rollup refreshes they set off included), over those rows.

@@ -39,8 +39,12 @@ export interface PacedResult {
 export async function paced(
   port: number,
   reqs: readonly GeneratedRequest[],
-  /** connections: the most it may open (default 1024). */
-  opts: { path: string; rate: number; durationSec: number; connections?: number },
+  /**
+   * connections: the most it may open (default 1024). firstVisitor: the visitorAddress index of the
+   * first request (default 0); a run after others passes the count they sent, so that its visitors
+   * are new ones, as they would be on a site, not the day's first visitors coming back.
+   */
+  opts: { path: string; rate: number; durationSec: number; connections?: number; firstVisitor?: number },
 ): Promise<PacedResult> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: opts.connections ?? 1024 });
   const total = Math.max(1, Math.floor(opts.rate * opts.durationSec));
@@ -61,7 +65,7 @@ export async function paced(
     peakInFlight = Math.max(peakInFlight, ++inFlight);
     const req = http.request({
       host: '127.0.0.1', port, path: opts.path, method: 'POST', agent,
-      headers: { 'content-type': 'text/plain', 'user-agent': r.userAgent, 'x-forwarded-for': visitorAddress(i), 'content-length': r.body.byteLength },
+      headers: { 'content-type': 'text/plain', 'user-agent': r.userAgent, 'x-forwarded-for': visitorAddress((opts.firstVisitor ?? 0) + i), 'content-length': r.body.byteLength },
     }, (res) => {
       res.resume();
       res.once('end', () => finish(i, scheduled, (res.statusCode ?? 0) < 300 ? 'ok' : 'non2xx'));
