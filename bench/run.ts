@@ -40,7 +40,7 @@ function ingestMarkdown(r: IngestReport): string {
     '',
     ...lines,
     '',
-    half ? `Beaconry at half its measured maximum rate (paced open-loop arrivals, a keep-alive connection per request in flight (peak ${half.peakInFlight}), latency from each request's scheduled send time; bench/load/paced.ts): p50 ${half.p50} ms, p99 ${half.p99} ms, p99.9 ${half.p999} ms. The server's own acknowledgement histogram (last body byte to answer) put 99 % of these under ${half.serverP99} ms.` : '',
+    half ? `Beaconry at half its measured maximum rate (paced open-loop arrivals, a keep-alive connection per request in flight (peak ${half.peakInFlight}), latency from each request's scheduled send time; bench/load/paced.ts; medians of ${r.beaconry.halfLoadRuns?.length ?? 1} runs of ${r.durationSec} s, each after the store and the rollups caught up): p50 ${half.p50} ms, p99 ${half.p99} ms (runs: ${(r.beaconry.halfLoadRuns ?? [half]).map((x) => x.p99).join(', ')} ms), p99.9 ${half.p999} ms. The server's own acknowledgement histogram (last body byte to answer) put 99 % of these under ${half.serverP99} ms (median of the runs' bucket bounds).` : '',
     cost(r),
     'Refused requests are answered `503` with Retry-After (the log queue is full while the store catches up); only acknowledged events count. An acknowledged event is durable in the log; where DuckDB applied fewer rows a second than were acknowledged, the log queue (256 MiB) absorbed the difference, and the applied rate is the one the machine can sustain.',
     durability(r),
