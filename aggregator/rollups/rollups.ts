@@ -39,6 +39,9 @@ const SUMS = SUM_COLUMNS.join(', ');
 const SUM_NAMES = Object.keys(SUM_TABLES) as SumTable[];
 const inList = (ids: readonly string[]): string => ids.map(sqlString).join(', ');
 
+/** The rollup state of `day`'s sites: what each one's rollup was computed from (schema.ts). */
+const stateOf = (day: string): string => `(SELECT site_id, rows, upto, id_sum FROM ${ROLLUPS}.main.state WHERE day = ${sqlString(day)}::DATE)`;
+
 /** The group expression of a property over matched events (a visit column for visit scope). */
 function groupOf(p: Property): string {
   return p.scope === 'visit' ? p.visitColumn! : p.expr;
@@ -166,21 +169,21 @@ export class Rollups {
   // ---- inside the store's write queue ----
 
   /**
-   * `rollup_plan` for `days`: one row per site with rows in a day's partition: its row count `n`, the
-   * sum of its event ids, the partition's row count `upto`, the `cut` its rollup was computed up to,
-   * and the `mode` of its refresh:
+   * `rollup_plan` for the days of `epochs` (day → its partition's epoch): one row per site with rows
+   * in a day's partition: its row count `n`, the sum of its event ids, the partition's row count
+   * `upto`, the `cut` its rollup was computed up to, and the `mode` of its refresh:
    * - 'same': the rows are those the rollup was computed from;
    * - 'incr': those rows are all still there below `cut` (same count, same id sum), and every row at
    *   `cut` or after is new: only the visitors of the new rows need counting again;
    * - 'full': no rollup yet, or the rows below `cut` changed (a rewrite renumbered them); computeSums
    *   also turns an 'incr' pair into 'full' when that reads less.
    */
-  private async planDays(conn: DuckDBConnection, days: readonly string[]): Promise<void> {
+  private async planDays(conn: DuckDBConnection, epochs: ReadonlyMap<string, number | undefined>): Promise<void> {
     const parts: string[] = [];
-    for (const day of days) {
+    for (const [day, epoch] of epochs) {
       const rel = this.store.positionedEventsOf(day);
       if (rel === undefined) continue;
-      const upto = await this.verifiedUpto(conn, day);
+      const upto = await this.verifiedUpto(conn, day, epoch);
       parts.push(upto === undefined ? this.fullPlan(day, rel) : this.appendedPlan(day, upto));
     }
     const empty = `SELECT NULL::VARCHAR AS site_id, NULL::DATE AS day, 0::BIGINT AS n, 0::HUGEINT AS id_sum, 0::BIGINT AS cut, 0::BIGINT AS upto, 'same' AS mode WHERE false`;
@@ -189,12 +192,11 @@ export class Rollups {
 
   /**
    * The `upto` every state row of `day` shares, when the plan may read only the rows from there on:
-   * the partition is the attach the last refresh of the day saw (so rows were only appended since),
-   * and the state rows, all with that `upto`, count every row below it between them (none was
-   * deleted or left out).
+   * the partition's `epoch` is the attach the last refresh of the day saw (so rows were only appended
+   * since), and the state rows, all with that `upto`, count every row below it between them (none
+   * was deleted or left out).
    */
-  private async verifiedUpto(conn: DuckDBConnection, day: string): Promise<number | undefined> {
-    const epoch = this.store.partitionEpoch(day);
+  private async verifiedUpto(conn: DuckDBConnection, day: string, epoch: number | undefined): Promise<number | undefined> {
     if (epoch === undefined || this.verified.get(day) !== epoch) return undefined;
     const [r] = await exec(conn, `SELECT count(DISTINCT upto) AS k, coalesce(sum(rows), 0) AS total, any_value(upto) AS upto
       FROM ${ROLLUPS}.main.state WHERE day = ${sqlString(day)}::DATE`);
@@ -211,7 +213,7 @@ export class Rollups {
         CAST(coalesce(s.rows, 0) + coalesce(x.n, 0) AS BIGINT) AS n, CAST(coalesce(s.id_sum, 0) + coalesce(x.id_sum, 0) AS HUGEINT) AS id_sum,
         s.upto AS cut, coalesce(max(x.last) OVER () + 1, ${upto})::BIGINT AS upto,
         CASE WHEN s.site_id IS NULL THEN 'full' WHEN x.site_id IS NULL THEN 'same' ELSE 'incr' END AS mode
-      FROM (SELECT site_id, rows, upto, id_sum FROM ${ROLLUPS}.main.state WHERE day = ${sqlString(day)}::DATE) s
+      FROM ${stateOf(day)} s
       FULL JOIN (SELECT e.site_id, count(*) AS n, sum(e.event_id) AS id_sum, max(e._pos) AS last FROM ${added} e GROUP BY e.site_id) x
         ON s.site_id = x.site_id`;
   }
@@ -224,7 +226,7 @@ export class Rollups {
           SELECT e.site_id, ${sqlString(day)}::DATE AS day, count(*) AS n, sum(e.event_id) AS id_sum, max(e._pos) AS last,
             count(*) FILTER (WHERE e._pos < s.upto) AS n_old, coalesce(sum(e.event_id) FILTER (WHERE e._pos < s.upto), 0) AS sum_old,
             any_value(s.rows) AS rows, any_value(s.id_sum) AS state_sum, any_value(s.upto) AS cut
-          FROM ${rel} e LEFT JOIN (SELECT site_id, rows, upto, id_sum FROM ${ROLLUPS}.main.state WHERE day = ${sqlString(day)}::DATE) s USING (site_id)
+          FROM ${rel} e LEFT JOIN ${stateOf(day)} s USING (site_id)
           GROUP BY e.site_id
         )`;
   }
@@ -232,9 +234,10 @@ export class Rollups {
   private async refreshDaysNow(conn: DuckDBConnection, days: readonly string[]): Promise<RefreshResult[]> {
     const results = new Map(days.map((day): [string, RefreshResult] => [day, { day, recomputed: [], incremental: [], removed: [] }]));
     const temps = ['rollup_plan', 'rollup_touched', 'rollup_aff', 'rollup_span', 'rollup_rows', 'rollup_sev', 'rollup_vis', 'rollup_sev_old', 'rollup_vis_old', ...SUM_NAMES.map((t) => `rollup_m_${t}`)];
+    // Read once: the epoch a plan trusts is the one the refresh then marks as verified.
     const epochs = new Map(days.map((day) => [day, this.store.partitionEpoch(day)]));
     try {
-      await this.planDays(conn, days);
+      await this.planDays(conn, epochs);
       // Sites with a rollup and no rows left in the day (erased, expired): their rollups go.
       await conn.run(`CREATE OR REPLACE TEMP TABLE rollup_touched AS
         SELECT site_id, day, mode FROM rollup_plan WHERE mode <> 'same'

@@ -12,8 +12,7 @@ import { rng } from '../../../core/seeded-random.js';
 import { Store } from '../../../aggregator/store/store.js';
 import { Rollups } from '../../../aggregator/rollups/rollups.js';
 import { SUM_TABLES } from '../../../aggregator/rollups/schema.js';
-import { encodeEventBatch } from '../../../ingest/pipeline/arrow-batch.js';
-import { tempDir } from '../store/helpers.js';
+import { record, storeOpener, tempDir } from '../store/helpers.js';
 import { generateSiteDay, type TrafficSite } from './traffic.js';
 
 const A: TrafficSite = { id: 'aaaaaaaa-0000-4000-8000-00000000000a', timezone: 'UTC' };
@@ -22,6 +21,7 @@ const B: TrafficSite = { id: 'bbbbbbbb-0000-4000-8000-00000000000b', timezone: '
 const C: TrafficSite = { id: 'cccccccc-0000-4000-8000-00000000000c', timezone: 'UTC' };
 const DAYS = ['2024-05-01', '2024-05-02'];
 
+const openStore = storeOpener();
 const dirs: string[] = [];
 afterEach(() => {
   for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
@@ -67,7 +67,7 @@ describe('incremental rollup refresh', () => {
             const per = Math.ceil(mixed.length / chunks);
             for (let i = 0; i < chunks; i++) {
               const part = [...mixed.slice(i * per, (i + 1) * per), ...late.filter((_, k) => k % chunks === i)];
-              if (part.length > 0) await store.apply([{ lsn: store.appliedLsn + 1, payload: encodeEventBatch(part) }]);
+              if (part.length > 0) await store.apply([record(store.appliedLsn + 1, part)]);
               for (const r of await rollups.refreshAll()) incrementalRefreshes += r.incremental.length;
               if (eraseAfter === i + 1) {
                 await store.rewriteWithout(C.id);
@@ -95,56 +95,44 @@ describe('incremental rollup refresh', () => {
   });
 
   it('recomputes a pair whole when the rows below its cut are not the ones it was computed from', async () => {
-    const dir = tempDir();
-    dirs.push(dir);
-    const store = await Store.open(dir);
-    try {
-      const rollups = await Rollups.open(store);
-      const events = generateSiteDay(A, DAYS[0]!, { days: DAYS, visitsPerDay: 20, seed: 7 }, 7);
-      const half = Math.floor(events.length / 2);
-      const append = (part: EventRecord[]) => store.apply([{ lsn: store.appliedLsn + 1, payload: encodeEventBatch(part) }]);
-      await append(events.slice(0, half));
-      await rollups.refreshAll();
-      // Same count below the cut but another sum of ids: as if a rewrite had swapped rows of the site.
-      await store.withWriter((c) => c.run('UPDATE rollups.main.state SET id_sum = id_sum + 1'));
-      await append(events.slice(half, half + 5));
-      // As after a restart: a process that has not refreshed the day yet checks the rows below the cut.
-      const restarted = await Rollups.open(store);
-      expect(await restarted.refreshAll()).toEqual([{ day: DAYS[0], recomputed: [A.id], incremental: [], removed: [] }]);
-      // Untouched, the next append is added incrementally.
-      await append(events.slice(half + 5));
-      expect(await restarted.refreshAll()).toEqual([{ day: DAYS[0], recomputed: [A.id], incremental: [A.id], removed: [] }]);
-    } finally {
-      await store.close();
-    }
+    const { store } = await openStore();
+    const append = (part: EventRecord[]) => store.apply([record(store.appliedLsn + 1, part)]);
+    const rollups = await Rollups.open(store);
+    const events = generateSiteDay(A, DAYS[0]!, { days: DAYS, visitsPerDay: 20, seed: 7 }, 7);
+    const half = Math.floor(events.length / 2);
+    await append(events.slice(0, half));
+    await rollups.refreshAll();
+    // Same count below the cut but another sum of ids: as if a rewrite had swapped rows of the site.
+    await store.withWriter((c) => c.run('UPDATE rollups.main.state SET id_sum = id_sum + 1'));
+    await append(events.slice(half, half + 5));
+    // As after a restart: a process that has not refreshed the day yet checks the rows below the cut.
+    const restarted = await Rollups.open(store);
+    expect(await restarted.refreshAll()).toEqual([{ day: DAYS[0], recomputed: [A.id], incremental: [], removed: [] }]);
+    // Untouched, the next append is added incrementally.
+    await append(events.slice(half + 5));
+    expect(await restarted.refreshAll()).toEqual([{ day: DAYS[0], recomputed: [A.id], incremental: [A.id], removed: [] }]);
   });
 
   it('notices a rewrite of the day file that the rollups were not told of', async () => {
-    const dir = tempDir();
-    dirs.push(dir);
-    const store = await Store.open(dir);
-    try {
-      const rollups = await Rollups.open(store);
-      const opts = { days: DAYS, visitsPerDay: 20, seed: 9 };
-      const a = generateSiteDay(A, DAYS[0]!, opts, 9);
-      const b = generateSiteDay(C, DAYS[0]!, opts, 10);
-      const append = (part: EventRecord[]) => store.apply([{ lsn: store.appliedLsn + 1, payload: encodeEventBatch(part) }]);
-      await append([...a.slice(0, 40), ...b]);
-      await rollups.refreshAll();
-      // One more refresh of the day, so that the next plan may trust what the state counted.
-      await append(a.slice(40, 45));
-      expect(await rollups.refreshAll()).toEqual([{ day: DAYS[0], recomputed: [A.id], incremental: [A.id], removed: [] }]);
-      // C's rows go from the store alone: A's rows are renumbered below the cut its state holds.
-      await store.rewriteWithout(C.id);
-      await append(a.slice(45));
-      expect(await rollups.refreshAll()).toEqual([{ day: DAYS[0], recomputed: [A.id], incremental: [], removed: [C.id] }]);
-      const incremental = await snapshot(store);
-      await store.withWriter((c) => c.run('DELETE FROM rollups.main.state'));
-      await rollups.refreshAll();
-      const whole = await snapshot(store);
-      for (const t of Object.keys(SUM_TABLES)) expect(incremental[t], t).toEqual(whole[t]);
-    } finally {
-      await store.close();
-    }
+    const { store } = await openStore();
+    const append = (part: EventRecord[]) => store.apply([record(store.appliedLsn + 1, part)]);
+    const rollups = await Rollups.open(store);
+    const opts = { days: DAYS, visitsPerDay: 20, seed: 9 };
+    const a = generateSiteDay(A, DAYS[0]!, opts, 9);
+    const b = generateSiteDay(C, DAYS[0]!, opts, 10);
+    await append([...a.slice(0, 40), ...b]);
+    await rollups.refreshAll();
+    // One more refresh of the day, so that the next plan may trust what the state counted.
+    await append(a.slice(40, 45));
+    expect(await rollups.refreshAll()).toEqual([{ day: DAYS[0], recomputed: [A.id], incremental: [A.id], removed: [] }]);
+    // C's rows go from the store alone: A's rows are renumbered below the cut its state holds.
+    await store.rewriteWithout(C.id);
+    await append(a.slice(45));
+    expect(await rollups.refreshAll()).toEqual([{ day: DAYS[0], recomputed: [A.id], incremental: [], removed: [C.id] }]);
+    const incremental = await snapshot(store);
+    await store.withWriter((c) => c.run('DELETE FROM rollups.main.state'));
+    await rollups.refreshAll();
+    const whole = await snapshot(store);
+    for (const t of Object.keys(SUM_TABLES)) expect(incremental[t], t).toEqual(whole[t]);
   });
 });
