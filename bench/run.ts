@@ -1,4 +1,4 @@
-// `npm run bench [-- ingest|micro|stats|all] [--quick] [--full] [--profile] [--soak 30m] [--out name]`: every report starts
+// `npm run bench [-- ingest|micro|stats|all] [--quick] [--full] [--profile] [--perf] [--soak 30m] [--out name]`: every report starts
 // with the machine and the method, gives medians and ratios against baselines measured in the same
 // run, and is written to bench/results/ as JSON and Markdown.
 import os from 'node:os';
@@ -45,6 +45,7 @@ function ingestMarkdown(r: IngestReport): string {
     'Refused requests are answered `503` with Retry-After (the log queue is full while the store catches up); only acknowledged events count. An acknowledged event is durable in the log; where DuckDB applied fewer rows a second than were acknowledged, the log queue (256 MiB) absorbed the difference, and the applied rate is the one the machine can sustain.',
     durability(r),
     r.profile ? `\n### Where the time goes (V8 CPU profile of the server during the whole run)\n\n${r.profile}` : '',
+    r.perfProfile ? `\n### Where the time goes, every thread (Linux perf over the ${r.connections}-connection runs)\n\n${r.perfProfile}` : '',
   ].join('\n');
 }
 
@@ -83,7 +84,7 @@ async function main(): Promise<void> {
   const quick = flag('quick');
   if (want('ingest')) {
     process.stderr.write('ingest load…\n');
-    const r = await runIngestBench({ duration: quick ? 4 : 10, repeats: quick ? 1 : 3, profile: flag('profile') });
+    const r = await runIngestBench({ duration: quick ? 4 : 10, repeats: quick ? 1 : 3, profile: flag('profile'), perf: flag('perf') });
     results.ingest = r;
     sections.push(`## Ingest, end to end\n\n${ingestMarkdown(r)}\n`);
   }

@@ -15,6 +15,7 @@ import { paced } from './paced.js';
 import { metricValue } from './scrape.js';
 import { median } from '../machine.js';
 import { summarizeProfiles } from './profile-summary.js';
+import { perfAvailable, startPerf, stopPerf, summarizePerfFile } from './perf-summary.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const CLI = path.join(ROOT, 'dist/cli/beaconry.js');
@@ -55,6 +56,8 @@ export interface IngestReport {
   beaconry: { acknowledgedEvents: number; storedRows: number; halfLoad?: RunStats; halfLoadRuns?: RunStats[] };
   /** Markdown: top functions per thread of the server under load (with --profile). */
   profile?: string;
+  /** Markdown: every thread's share, native ones included, from Linux perf (with --perf). */
+  perfProfile?: string;
 }
 
 /** Requests sent by autocannon so far, across runs: the next one comes from visitorAddress(sentRequests). */
@@ -166,7 +169,7 @@ function histogramQuantileBound(before: Map<number, number>, after: Map<number, 
   return Infinity;
 }
 
-export async function runIngestBench(opts: { duration?: number; repeats?: number; connections?: number; profile?: boolean } = {}): Promise<IngestReport> {
+export async function runIngestBench(opts: { duration?: number; repeats?: number; connections?: number; profile?: boolean; perf?: boolean } = {}): Promise<IngestReport> {
   const duration = opts.duration ?? 10;
   const repeats = opts.repeats ?? 3;
   const connections = opts.connections ?? 32;
@@ -174,11 +177,12 @@ export async function runIngestBench(opts: { duration?: number; repeats?: number
   const report: IngestReport = { durationSec: duration, repeats, connections, eventsPerBatch: 50, targets: {}, beaconry: { acknowledgedEvents: 0, storedRows: 0 } };
 
   let ackedTotal = 0;
-  const measure = async (name: string, start: () => Promise<Spawned>, path: (s: Spawned) => string, json = false, isBeaconry = false): Promise<Spawned> => {
+  const measure = async (name: string, start: () => Promise<Spawned>, path: (s: Spawned) => string, json = false, isBeaconry = false, afterWarmUp?: (s: Spawned) => void): Promise<Spawned> => {
     const server = await start();
     const runs: RunStats[] = [];
     const run = (o: Parameters<typeof fire>[2]): Promise<RunStats> => (isBeaconry ? fireBeaconry(server, reqs, o) : fire(server.port, reqs, o));
     ackedTotal += (await fire(server.port, reqs, { duration: 2, connections, json, path: path(server), visitors: isBeaconry })).acked; // warm-up, not in the medians
+    afterWarmUp?.(server);
     for (let i = 0; i < repeats; i++) runs.push(await run({ duration, connections, json, path: path(server) }));
     report.targets[name] = { runs, median: med(runs) };
     process.stderr.write(`  ${name}: ${Math.round(med(runs).eventsPerSec)} events/s, p50 ${med(runs).p50} ms, p99 ${med(runs).p99} ms\n`);
@@ -198,9 +202,22 @@ export async function runIngestBench(opts: { duration?: number; repeats?: number
   const site = JSON.parse(execFileSync(process.execPath, [CLI, 'site', 'add', 'bench.example', '--json'], { env: { ...process.env, ...env } }).toString()) as { publicKey: string };
   const profDir = path.join(ROOT, 'bench/results/profile');
   if (opts.profile) fs.rmSync(profDir, { recursive: true, force: true });
-  const nodeArgs = opts.profile ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [];
+  // --perf: JIT frames get names from the map file V8 writes (/tmp/perf-<pid>.map, removed after).
+  const usePerf = opts.perf === true && perfAvailable();
+  if (opts.perf && !usePerf) report.perfProfile = '`perf` is not installed here (Debian: `apt-get install linux-perf`); no native profile was taken.';
+  const nodeArgs = [...(opts.profile ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : []), ...(usePerf ? ['--perf-basic-prof'] : [])];
+  const perfFile = path.join(os.tmpdir(), `beaconry-bench-${process.pid}.perf.data`);
+  let perf: ReturnType<typeof startPerf> | undefined;
   ackedTotal = 0;
-  const beaconry = await measure('Beaconry (durable, end to end)', () => spawnServer([...nodeArgs, CLI, 'start'], env), () => `/api/v1/batch?k=${site.publicKey}`, false, true);
+  const beaconry = await measure('Beaconry (durable, end to end)', () => spawnServer([...nodeArgs, CLI, 'start'], env), () => `/api/v1/batch?k=${site.publicKey}`, false, true, (s) => {
+    // Sampled over the 32-connection runs only: after the warm-up, so every thread exists.
+    if (usePerf) perf = startPerf(s.child.pid!, perfFile);
+  });
+  if (perf) {
+    await stopPerf(perf);
+    report.perfProfile = summarizePerfFile(perfFile, beaconry.child.pid!);
+    fs.rmSync(perfFile, { force: true });
+  }
   // Many browsers mean many connections: with more requests in flight, each group commit carries more.
   const many = 256;
   const manyRuns: RunStats[] = [];
@@ -251,6 +268,7 @@ export async function runIngestBench(opts: { duration?: number; repeats?: number
   const acked = ackedTotal + report.targets['Beaconry (durable, end to end)']!.runs.reduce((n, r) => n + r.acked, 0)
     + manyRuns.reduce((n, r) => n + r.acked, 0) + halfRuns.reduce((n, r) => n + r.acked, 0);
   await beaconry.stop(); // SIGTERM: apply everything, checkpoint
+  if (usePerf) fs.rmSync(path.join(os.tmpdir(), `perf-${beaconry.child.pid}.map`), { force: true });
   // Every acknowledged event (warm-up included) must be a row, and nothing else may be.
   const stored = JSON.parse(execFileSync(process.execPath, [CLI, 'query', 'SELECT count(*)::BIGINT AS n FROM events', '--json'], { env: { ...process.env, ...env } }).toString()) as { n: number }[];
   report.beaconry.storedRows = Number(stored[0]!.n);
