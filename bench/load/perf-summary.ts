@@ -20,6 +20,7 @@ export function startPerf(pid: number, file: string): ChildProcess {
 }
 
 export async function stopPerf(perf: ChildProcess): Promise<void> {
+  if (perf.exitCode !== null || perf.signalCode !== null) return; // it failed to start or sample
   const done = new Promise<void>((resolve) => perf.once('exit', () => resolve()));
   perf.kill('SIGINT');
   await done;
@@ -89,6 +90,11 @@ export function summarizePerfScript(text: string, mainPid: number, top = 10): st
 
 /** Reads a perf.data file and summarizes it (see summarizePerfScript). */
 export function summarizePerfFile(file: string, mainPid: number): string {
-  const text = execFileSync('perf', ['script', '-i', file, '-F', 'tid,ip,sym'], { maxBuffer: 1024 * 1024 * 1024, stdio: ['ignore', 'pipe', 'ignore'] }).toString();
+  let text: string;
+  try {
+    text = execFileSync('perf', ['script', '-i', file, '-F', 'tid,ip,sym'], { maxBuffer: 1024 * 1024 * 1024, stdio: ['ignore', 'pipe', 'ignore'] }).toString();
+  } catch (err) {
+    return `perf recorded nothing readable (${(err as Error).message.split('\n')[0]}); perf_event_paranoid or missing permissions may forbid sampling here.`;
+  }
   return summarizePerfScript(text, mainPid);
 }
