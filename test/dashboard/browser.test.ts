@@ -218,7 +218,9 @@ describe('dashboard in Chromium', { timeout: 180_000 }, () => {
     const keys = await select.locator('option').allTextContents();
     expect(keys).toEqual(expect.arrayContaining(['plan', 'billing']));
     await select.selectOption('plan');
-    await expect.poll(async () => (await goals.locator('button.pick .text').allTextContents()).sort()).toEqual(['free', 'pro', 'team']);
+    // The list shows the previous key's values until the new breakdown arrives: give it the time
+    // the other server round trips here get (expect.poll's default is 1 s).
+    await expect.poll(async () => (await goals.locator('button.pick .text').allTextContents()).sort(), { timeout: 15_000 }).toEqual(['free', 'pro', 'team']);
     await goals.getByRole('tab', { name: 'Goals' }).click();
   });
 
