@@ -4,6 +4,9 @@
 // helpers and the kernel's share (page faults, writes) were missing from "where the time goes".
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 
+/** Samples a second per thread: the rate startPerf records at and the summary states. */
+const PERF_HZ = 199;
+
 /** Whether `perf` can be run here (the bench skips the profile with a note otherwise). */
 export function perfAvailable(): boolean {
   try {
@@ -16,7 +19,7 @@ export function perfAvailable(): boolean {
 
 /** Starts sampling `pid`'s threads with call stacks into `file`; stop the returned process with SIGINT. */
 export function startPerf(pid: number, file: string): ChildProcess {
-  return spawn('perf', ['record', '-F', '199', '-e', 'cpu-clock', '-g', '-p', String(pid), '-o', file], { stdio: 'ignore' });
+  return spawn('perf', ['record', '-F', String(PERF_HZ), '-e', 'cpu-clock', '-g', '-p', String(pid), '-o', file], { stdio: 'ignore' });
 }
 
 export async function stopPerf(perf: ChildProcess): Promise<void> {
@@ -80,7 +83,7 @@ export function summarizePerfScript(text: string, mainPid: number, top = 10): st
   }
   const pct = (n: number): string => `${((100 * n) / samples.length).toFixed(1)} %`;
   const classes = [...counts].sort((a, b) => b[1] - a[1]);
-  const out = [`${samples.length} samples at 199 Hz over the server's threads.`, '', '| threads | share of the server\'s CPU |', '|---|---:|', ...classes.map(([c, n]) => `| ${c} | ${pct(n)} |`)];
+  const out = [`${samples.length} samples at ${PERF_HZ} Hz over the server's threads.`, '', '| threads | share of the server\'s CPU |', '|---|---:|', ...classes.map(([c, n]) => `| ${c} | ${pct(n)} |`)];
   for (const [c, n] of classes) {
     const rows = [...byClass.get(c)!].sort((a, b) => b[1] - a[1]).slice(0, top);
     out.push('', `**${c}** (${pct(n)})`, '', '| function (leaf) | share of the server\'s CPU |', '|---|---:|', ...rows.map(([f, k]) => `| ${f.replaceAll('|', '\\|')} | ${pct(k)} |`));
