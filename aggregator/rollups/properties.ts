@@ -2,6 +2,7 @@
 // from the contract's DIMENSIONS. Rollups store one row per day × property × value for each of them,
 // and the stats API's raw path evaluates the very same SQL expressions, so both answer alike.
 import { DIMENSIONS, EVENT_TYPES, NON_INTERACTIVE_TYPES, type Column } from '../../core/event-contract.js';
+import { isCoded } from '../store/day-layout.js';
 
 /**
  * `event`: the value belongs to each event (page, name): a visit can count under several values.
@@ -26,11 +27,38 @@ export interface Property {
   readonly visitColumn?: string;
   /** Breakdowns by this property also group by (and return) the parent: browser for browser_version. */
   readonly parent?: Property;
+  /** The same value over the rows of a coded day file as the rollups read them (see CodedValue). */
+  readonly coded: CodedValue;
 }
+
+/**
+ * A property's value over a coded day file's rows as the rollups read them (Partitions.codedEvents):
+ * the dictionary columns keep their codes, and in the columns of MISSING_AS_NULL the codes of the
+ * strings listed there read as NULL. Grouping by a code costs DuckDB far less than by its string, and
+ * within one file a code and its string stand for each other one to one, so the groups are the same;
+ * the rollups decode only the group keys.
+ */
+export interface CodedValue {
+  /** SQL over one such row: the value's code when `isCode`, else the displayed value itself. */
+  readonly expr: string;
+  readonly isCode: boolean;
+  /** The displayed value of LABEL_CODE (the property shows a label for a missing value). */
+  readonly label?: string;
+}
+
+/** How rows carry dictionary columns: as their text (the `events` views), or as codes (CodedValue). */
+export type RowForm = 'text' | 'codes';
+
+/** The SQL giving `p`'s value (event scope) or the value its visit takes (visit scope) over rows of `form`. */
+export const valueExpr = (p: Property, form: RowForm): string => (form === 'codes' ? p.coded.expr : p.expr);
+
+/** The code a labelled property's missing value groups under (no dictionary comes near it: codes are dense from 0). */
+export const LABEL_CODE = 4294967295;
 
 /** Events that count as conversions for `event:goal` (besides "Visit /path" pageview goals). */
 export const GOAL_TYPES: readonly string[] = EVENT_TYPES.filter((t) => t !== 'identify' && !(NON_INTERACTIVE_TYPES as readonly string[]).includes(t));
 const GOAL_IN = GOAL_TYPES.map((t) => `'${t}'`).join(', ');
+const GOAL_EXPR = `CASE WHEN "type" IN (${GOAL_IN}) THEN "name" END`;
 
 export const sqlString = (s: string): string => `'${s.replaceAll("'", "''")}'`;
 
@@ -77,11 +105,19 @@ function fromColumn(col: Column, byColumn: Map<string, Property>): Property {
   // An empty string is as missing as NULL (the UA parser gives '' for an unknown version).
   const expr = known?.label !== undefined ? `coalesce(nullif(${quoted}, ''), ${sqlString(known.label)})` : quoted;
   const parent = known?.parent !== undefined ? byColumn.get(known.parent) : undefined;
+  // Over codes, '' and the label itself read as NULL (MISSING_AS_NULL), so the three group as one, as
+  // `expr` groups them.
+  const coded: CodedValue = !isCoded(col)
+    ? { expr, isCode: false }
+    : known?.label !== undefined
+      ? { expr: `coalesce(${quoted}, ${LABEL_CODE})`, isCode: true, label: known.label }
+      : { expr: quoted, isCode: true };
   return Object.freeze({
     name,
     scope,
     resultKey: resultKeyOf(name),
     expr,
+    coded,
     ...(scope === 'visit' ? { visitColumn: `v_${col.name}` } : {}),
     ...(parent ? { parent } : {}),
   });
@@ -94,11 +130,20 @@ function build(): Property[] {
   for (const col of ordered) byColumn.set(col.name, fromColumn(col, byColumn));
   const out = DIMENSIONS.map((c) => byColumn.get(c.name)!);
   out.push(
-    Object.freeze({ name: 'visit:entry_page', scope: 'visit', resultKey: 'entry_page', expr: 'pathname', visitColumn: 'v_entry_page' } as Property),
-    Object.freeze({ name: 'visit:exit_page', scope: 'visit', resultKey: 'exit_page', expr: 'pathname', visitColumn: 'v_exit_page' } as Property),
-    Object.freeze({ name: 'event:goal', scope: 'event', resultKey: 'goal', expr: `CASE WHEN "type" IN (${GOAL_IN}) THEN "name" END` } as Property),
+    page('visit:entry_page', 'v_entry_page'),
+    page('visit:exit_page', 'v_exit_page'),
+    // The rollups read `type` decoded (ROLLUP_DECODED), `name` as its code.
+    Object.freeze({
+      name: 'event:goal', scope: 'event', resultKey: 'goal', expr: GOAL_EXPR, coded: { expr: GOAL_EXPR, isCode: true },
+    } as Property),
   );
   return out;
+}
+
+/** The visit's entry or exit page: `pathname` is text, stored as it is in every layout. */
+function page(name: string, visitColumn: string): Property {
+  const expr = 'pathname';
+  return Object.freeze({ name, scope: 'visit', resultKey: resultKeyOf(name), expr, visitColumn, coded: { expr, isCode: false } });
 }
 
 /** Every fixed property, in a stable order. Custom properties (`event:props:<key>`) come from propsProperty. */
@@ -114,7 +159,8 @@ export function jsonPointer(key: string): string {
 
 /** `event:props:<key>`: the string value of that key in the event's props, NULL when absent. */
 export function propsProperty(key: string): Property {
-  return { name: `${PROPS_PREFIX}${key}`, scope: 'event', resultKey: key, expr: `json_extract_string("props", ${jsonPointer(key)})` };
+  const expr = `json_extract_string("props", ${jsonPointer(key)})`;
+  return { name: `${PROPS_PREFIX}${key}`, scope: 'event', resultKey: key, expr, coded: { expr, isCode: false } };
 }
 
 /** The property for an API name, or undefined when there is none. */
@@ -130,3 +176,13 @@ export function propertyByName(name: string): Property | undefined {
 export const FIRST_EVENT_VISIT_PROPERTIES: readonly Property[] = PROPERTIES.filter(
   (p) => p.scope === 'visit' && p.name !== 'visit:entry_page' && p.name !== 'visit:exit_page',
 );
+
+/** Coded columns whose codes of these strings the rollups read as NULL: '' and the label of a labelled property. */
+export const MISSING_AS_NULL: Readonly<Record<string, readonly string[]>> = Object.freeze(
+  Object.fromEntries(
+    DIMENSIONS.filter((c) => isCoded(c) && KNOWN[c.name]?.label !== undefined).map((c) => [c.name, Object.freeze(['', KNOWN[c.name]!.label!])]),
+  ),
+);
+
+/** Coded columns the rollups read decoded: `type` is compared with string literals all through visit-sql.ts. */
+export const ROLLUP_DECODED: readonly string[] = ['type'];

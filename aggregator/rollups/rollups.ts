@@ -16,7 +16,7 @@ import type { Site, Store } from '../store/store.js';
 import { dayString, dayNumber } from '../store/days.js';
 import { firstKeptDay } from '../store/retention.js';
 import { exec } from '../store/values.js';
-import { PROPERTIES, sqlString, type Property } from './properties.js';
+import { LABEL_CODE, MISSING_AS_NULL, PROPERTIES, ROLLUP_DECODED, sqlString, valueExpr, type Property, type RowForm } from './properties.js';
 import { ROLLUPS, ROLLUP_TABLES, ROLLUP_VERSION, SUM_TABLES, rollupDDL, type SumTable } from './schema.js';
 import {
   EVENT_COLUMNS, SUM_COLUMNS, ctaSumsPerDay, eventSumsPerDay, propsRows, sessionizedEvents, sumsPerHour, visitSumsPerDay, visitsOf,
@@ -42,9 +42,9 @@ const inList = (ids: readonly string[]): string => ids.map(sqlString).join(', ')
 /** The rollup state of `day`'s sites: what each one's rollup was computed from (schema.ts). */
 const stateOf = (day: string): string => `(SELECT site_id, rows, upto, id_sum FROM ${ROLLUPS}.main.state WHERE day = ${sqlString(day)}::DATE)`;
 
-/** The group expression of a property over matched events (a visit column for visit scope). */
-function groupOf(p: Property): string {
-  return p.scope === 'visit' ? p.visitColumn! : p.expr;
+/** The group expression of a property over sessionized events of `form` (a visit column for visit scope). */
+function groupOf(p: Property, form: RowForm): string {
+  return p.scope === 'visit' ? p.visitColumn! : valueExpr(p, form);
 }
 
 function syncDir(dir: string): void {
@@ -123,7 +123,16 @@ export class Rollups {
    */
   refreshDays(days: readonly string[]): Promise<RefreshResult[]> {
     for (const d of days) dayNumber(d);
-    return this.store.withWriter((conn) => this.refreshDaysNow(conn, [...new Set(days)].sort()));
+    const sorted = [...new Set(days)].sort();
+    return this.store.withWriter(async (conn) => {
+      // Day files written before coded columns existed have no codes: they are refreshed apart, from text.
+      const plain = sorted.filter((d) => this.store.positionedEventsOf(d) !== undefined && this.store.dimsTableOf(d) === undefined);
+      const coded = sorted.filter((d) => !plain.includes(d));
+      const out: RefreshResult[] = [];
+      if (coded.length > 0) out.push(...(await this.refreshDaysNow(conn, coded, 'codes')));
+      if (plain.length > 0) out.push(...(await this.refreshDaysNow(conn, plain, 'text')));
+      return out.sort((a, b) => (a.day < b.day ? -1 : 1));
+    });
   }
 
   /** refreshDay for every day with a partition or a rollup, a week at a time. */
@@ -231,7 +240,8 @@ export class Rollups {
         )`;
   }
 
-  private async refreshDaysNow(conn: DuckDBConnection, days: readonly string[]): Promise<RefreshResult[]> {
+  /** `form`: how the days' files carry dictionary columns (every file of one refresh alike). */
+  private async refreshDaysNow(conn: DuckDBConnection, days: readonly string[], form: RowForm): Promise<RefreshResult[]> {
     const results = new Map(days.map((day): [string, RefreshResult] => [day, { day, recomputed: [], incremental: [], removed: [] }]));
     const temps = ['rollup_plan', 'rollup_touched', 'rollup_aff', 'rollup_span', 'rollup_rows', 'rollup_sev', 'rollup_vis', 'rollup_sev_old', 'rollup_vis_old', ...SUM_NAMES.map((t) => `rollup_m_${t}`)];
     // Read once: the epoch a plan trusts is the one the refresh then marks as verified.
@@ -257,7 +267,7 @@ export class Rollups {
       }
       const refreshed = touched.filter((t) => t.mode !== 'removed');
       if (refreshed.length > 0) {
-        await this.computeSums(conn, [...new Set(refreshed.map((t) => String(t.day)))], refreshed.some((t) => t.mode === 'incr'));
+        await this.computeSums(conn, [...new Set(refreshed.map((t) => String(t.day)))], refreshed.some((t) => t.mode === 'incr'), form);
         // computeSums may have turned some into whole recomputes.
         for (const t of await exec(conn, `SELECT site_id, CAST(day AS VARCHAR) AS day FROM rollup_plan WHERE mode = 'incr' ORDER BY site_id`)) {
           results.get(String(t.day))!.incremental.push(String(t.site_id));
@@ -302,18 +312,23 @@ export class Rollups {
    * A 'full' pair's come from all its events. An 'incr' pair's are its current rows, plus the sums over
    * every event of the visitors with new events, minus the sums over those visitors' events that were
    * there before: the sums add up over visitors (SUM_TABLES), and visits never span two visitors.
+   *
+   * Coded files are read as codes (`form` 'codes', see CodedValue): every group is formed over codes
+   * and only the group keys are decoded at the end (sumSelects).
    */
-  private async computeSums(conn: DuckDBConnection, days: readonly string[], incremental: boolean): Promise<void> {
+  private async computeSums(conn: DuckDBConnection, days: readonly string[], incremental: boolean, form: RowForm): Promise<void> {
+    const rowsOf = async (day: string, where: string): Promise<string> =>
+      (form === 'codes' ? await this.store.codedEventsOf(day, where, ROLLUP_DECODED, MISSING_AS_NULL) : this.store.positionedEventsOf(day, where))!;
     // The day's events, narrowed before they are decoded (by day, since every row of a day file has
     // that day); the joins below then pick the exact pairs and visitors.
-    const rel = (where: (day: string) => string): string =>
-      `(${days.map((d) => `SELECT * FROM ${this.store.positionedEventsOf(d, where(`${sqlString(d)}::DATE`))!}`).join(' UNION ALL BY NAME ')})`;
+    const rel = async (where: (day: string) => string): Promise<string> =>
+      `(${(await Promise.all(days.map(async (d) => `SELECT * FROM ${await rowsOf(d, where(`${sqlString(d)}::DATE`))}`))).join(' UNION ALL BY NAME ')})`;
     const inPlan = (alias: string, mode: string): string =>
       `SEMI JOIN (SELECT site_id, day FROM rollup_plan WHERE mode = '${mode}') p ON ${alias}.site_id = p.site_id AND ${alias}.day = p.day`;
     const ofAffected = 'SEMI JOIN rollup_aff a ON e.site_id = a.site_id AND e.day = a.day AND e.visitor_id = a.visitor_id';
     const ofAffectedVisitors = (day: string): string => `visitor_id IN (SELECT visitor_id FROM rollup_aff WHERE day = ${day})`;
     if (incremental) {
-      const added = rel((day) => `rowid >= (SELECT coalesce(min(cut), 0) FROM rollup_plan WHERE mode = 'incr' AND day = ${day})`);
+      const added = await rel((day) => `rowid >= (SELECT coalesce(min(cut), 0) FROM rollup_plan WHERE mode = 'incr' AND day = ${day})`);
       await conn.run(`CREATE OR REPLACE TEMP TABLE rollup_aff AS
         SELECT DISTINCT e.site_id, e.day, e.visitor_id FROM ${added} e JOIN rollup_plan c ON e.site_id = c.site_id AND e.day = c.day
         WHERE c.mode = 'incr' AND e._pos >= c.cut`);
@@ -322,7 +337,7 @@ export class Rollups {
       // the whole day, which on a big day costs more than the rest of the refresh.
       await conn.run(`CREATE OR REPLACE TEMP TABLE rollup_span AS
         SELECT e.site_id, e.day, min(e._pos) AS first_pos, count(*) FILTER (WHERE e._pos < c.cut) AS earlier
-        FROM ${rel(ofAffectedVisitors)} e JOIN rollup_plan c ON e.site_id = c.site_id AND e.day = c.day
+        FROM ${await rel(ofAffectedVisitors)} e JOIN rollup_plan c ON e.site_id = c.site_id AND e.day = c.day
         ${ofAffected} WHERE c.mode = 'incr' GROUP BY ALL`);
       // The incremental way reads the new rows' visitors' earlier rows twice (their sums before and
       // after): when those are over half the pair's rows (a few visitors send most of the traffic),
@@ -332,24 +347,25 @@ export class Rollups {
       await conn.run(`DELETE FROM rollup_aff a USING rollup_plan p WHERE a.site_id = p.site_id AND a.day = p.day AND p.mode = 'full'`);
     }
     // Exact already: a day file holds only its day, so the site filter picks the 'full' pairs.
-    const whole = rel((day) => `site_id IN (SELECT site_id FROM rollup_plan WHERE mode = 'full' AND day = ${day})`);
+    const whole = await rel((day) => `site_id IN (SELECT site_id FROM rollup_plan WHERE mode = 'full' AND day = ${day})`);
     const sources: string[] = [];
     if ((await exec(conn, `SELECT 1 FROM rollup_plan WHERE mode = 'full' LIMIT 1`)).length > 0) sources.push(`SELECT * FROM ${whole}`);
     if (incremental) {
       // Their rows (the columns stats need), read once: the sessionizing below reads its source twice,
       // before and after twice over.
-      const affected = rel((day) => `rowid >= (SELECT coalesce(min(x.first_pos), 0) FROM rollup_span x JOIN rollup_plan p USING (site_id, day)
+      const affected = await rel((day) => `rowid >= (SELECT coalesce(min(x.first_pos), 0) FROM rollup_span x JOIN rollup_plan p USING (site_id, day)
         WHERE p.mode = 'incr' AND x.day = ${day}) AND ${ofAffectedVisitors(day)}`);
       await conn.run(`CREATE OR REPLACE TEMP TABLE rollup_rows AS SELECT e._pos, ${EVENT_COLUMNS.map((c) => `e."${c}"`).join(', ')} FROM ${affected} e ${ofAffected}`);
       sources.push('SELECT * FROM rollup_rows');
       const before = `SELECT e.* FROM rollup_rows e JOIN rollup_plan c ON e.site_id = c.site_id AND e.day = c.day WHERE c.mode = 'incr' AND e._pos < c.cut`;
       await conn.run(`CREATE OR REPLACE TEMP TABLE rollup_sev_old AS ${sessionizedEvents(`(${before})`, 'true')}`);
-      await conn.run(`CREATE OR REPLACE TEMP TABLE rollup_vis_old AS ${visitsOf('rollup_sev_old')}`);
+      await conn.run(`CREATE OR REPLACE TEMP TABLE rollup_vis_old AS ${visitsOf('rollup_sev_old', form)}`);
     }
     await conn.run(`CREATE OR REPLACE TEMP TABLE rollup_sev AS ${sessionizedEvents(`(${sources.join(' UNION ALL BY NAME ')})`, 'true')}`);
-    await conn.run(`CREATE OR REPLACE TEMP TABLE rollup_vis AS ${visitsOf('rollup_sev')}`);
-    const now = sumSelects('rollup_sev', 'rollup_vis');
-    const old = incremental ? sumSelects('rollup_sev_old', 'rollup_vis_old') : undefined;
+    await conn.run(`CREATE OR REPLACE TEMP TABLE rollup_vis AS ${visitsOf('rollup_sev', form)}`);
+    const dict = this.dictionaryOf(days, form);
+    const now = sumSelects('rollup_sev', 'rollup_vis', form, dict);
+    const old = incremental ? sumSelects('rollup_sev_old', 'rollup_vis_old', form, dict) : undefined;
     for (const t of SUM_NAMES) {
       const { keys, sums, present } = SUM_TABLES[t];
       const parts = [`SELECT * FROM (${now[t]})`];
@@ -361,6 +377,12 @@ export class Rollups {
         SELECT ${keys.join(', ')}, ${sums.map((c) => `sum(${c}) AS ${c}`).join(', ')} FROM (${parts.join('\n UNION ALL ')})
         GROUP BY ${keys.join(', ')} HAVING ${present.map((c) => `sum(${c})`).join(' + ')} > 0`);
     }
+  }
+
+  /** The codes of `days`' files as one relation (day, code, value); empty for text. */
+  private dictionaryOf(days: readonly string[], form: RowForm): string {
+    const parts = form === 'codes' ? days.map((d) => `SELECT ${sqlString(d)}::DATE AS day, code, value FROM ${this.store.dimsTableOf(d)!} WHERE value IS NOT NULL`) : [];
+    return `(${parts.length > 0 ? parts.join(' UNION ALL ') : 'SELECT NULL::DATE AS day, NULL::UINTEGER AS code, NULL::VARCHAR AS value WHERE false'})`;
   }
 
   /**
@@ -401,24 +423,52 @@ export class Rollups {
 }
 
 /**
- * The rows of every sum table (columns in table order) from sessionized events `sev` and their visits
- * `vis`: visit properties group the visits, event properties group events per visit. Every property
- * is one statement: DuckDB runs the arms side by side and pays the per-statement cost once. Custom
- * properties come last, one row per key and value.
+ * A group key of a dims arm as three columns `<as>` (the text), `<as>_code` and `<as>_label`: a code
+ * (CodedValue) is decoded once the groups are summed (sumSelects), the text of the others is taken as it is.
  */
-function sumSelects(sev: string, vis: string): Record<SumTable, string> {
+function keyColumns(key: string, as: string, p: Property | undefined, form: RowForm): string {
+  if (p && form === 'codes' && p.coded.isCode) {
+    return `NULL::VARCHAR AS ${as}, ${key} AS ${as}_code, ${p.coded.label !== undefined ? sqlString(p.coded.label) : 'NULL'}::VARCHAR AS ${as}_label`;
+  }
+  return `CAST(${key} AS VARCHAR) AS ${as}, NULL::UINTEGER AS ${as}_code, NULL::VARCHAR AS ${as}_label`;
+}
+
+/** The text of a group key from keyColumns (`x`) and its entry in the dictionary (`d`). */
+const keyText = (as: string, d: string): string =>
+  `coalesce(x.${as}, CASE WHEN x.${as}_code = ${LABEL_CODE} THEN x.${as}_label ELSE ${d}.value END) AS ${as}`;
+
+/**
+ * The rows of every sum table (columns in table order) from sessionized events `sev` and their visits
+ * `vis` of `form`: visit properties group the visits, event properties group events per visit. Every
+ * property is one statement: DuckDB runs the arms side by side and pays the per-statement cost once.
+ * Custom properties come last, one row per key and value. Codes are decoded through `dict` (day,
+ * code, value) after summing, so each group's key is decoded once, not each row's.
+ */
+function sumSelects(sev: string, vis: string, form: RowForm, dict: string): Record<SumTable, string> {
   const arms = PROPERTIES.map((p) => {
-    const from = p.scope === 'visit' ? visitSumsPerDay(vis, groupOf(p), p.parent ? groupOf(p.parent) : 'NULL') : eventSumsPerDay(sev, vis, p.expr);
-    return `SELECT site_id, day, ${sqlString(p.name)} AS property, g AS value, CAST(g_parent AS VARCHAR) AS parent, ${SUMS} FROM (${from})`;
+    const from = p.scope === 'visit'
+      ? visitSumsPerDay(vis, groupOf(p, form), p.parent ? groupOf(p.parent, form) : 'NULL')
+      : eventSumsPerDay(sev, vis, valueExpr(p, form));
+    return `SELECT site_id, day, ${sqlString(p.name)} AS property, ${keyColumns('g', 'value', p, form)}, ${keyColumns('g_parent', 'parent', p.parent, form)}, ${SUMS}
+      FROM (${from})`;
   });
   arms.push(
-    `SELECT site_id, day, 'event:props:' || g.k AS property, g.v AS value, NULL::VARCHAR AS parent, ${SUMS}
+    `SELECT site_id, day, 'event:props:' || g.k AS property, ${keyColumns('g.v', 'value', undefined, form)}, ${keyColumns('NULL', 'parent', undefined, form)}, ${SUMS}
      FROM (${eventSumsPerDay(`(${propsRows(sev)})`, vis, `{'k': prop_key, 'v': prop_value}`)})`,
   );
+  const sums = SUM_COLUMNS.map((c) => `x.${c}`).join(', ');
+  // `cta_id` is a dictionary column: a code over coded rows.
+  const ctas = `SELECT site_id, day, cta, impressions, hovers, clicks, clickers FROM (${ctaSumsPerDay(sev)})`;
   return {
     daily: `SELECT site_id, day, ${SUMS} FROM (${visitSumsPerDay(vis, "''")})`,
     hourly: `SELECT site_id, day, hour, ${SUMS} FROM (${sumsPerHour(sev, vis)})`,
-    dims: arms.join('\n UNION ALL '),
-    ctas: `SELECT site_id, day, cta, impressions, hovers, clicks, clickers FROM (${ctaSumsPerDay(sev)})`,
+    dims: `SELECT x.site_id, x.day, x.property, ${keyText('value', 'dv')}, ${keyText('parent', 'dp')}, ${sums}
+      FROM (${arms.join('\n UNION ALL ')}) x
+      LEFT JOIN ${dict} dv ON dv.day = x.day AND dv.code = x.value_code
+      LEFT JOIN ${dict} dp ON dp.day = x.day AND dp.code = x.parent_code`,
+    ctas: form === 'codes'
+      ? `SELECT x.site_id, x.day, d.value AS cta, x.impressions, x.hovers, x.clicks, x.clickers FROM (${ctas}) x
+         LEFT JOIN ${dict} d ON d.day = x.day AND d.code = x.cta`
+      : ctas,
   };
 }

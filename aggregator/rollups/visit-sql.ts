@@ -11,7 +11,7 @@
 // - Visit duration: last event − first event (engagement events mark when a page was left); 0 for a bounce.
 // - Visitors: distinct visitor ids per day, summed over days (exact, see design.md "Unique visitors").
 import { DIMENSIONS } from '../../core/event-contract.js';
-import { FIRST_EVENT_VISIT_PROPERTIES } from './properties.js';
+import { FIRST_EVENT_VISIT_PROPERTIES, valueExpr, type RowForm } from './properties.js';
 
 /** The event columns stats need (the rest, like copied text, never leave the partition). */
 export const EVENT_COLUMNS: readonly string[] = [
@@ -62,11 +62,12 @@ const EVENT_PARTIALS = `count(*) FILTER (WHERE "type" = 'pageview') AS pageviews
 /**
  * One row per visit of the sessionized events relation `sev`: bounce, duration, the visit's
  * properties (from its first event; entry and exit page from its first and last pageview), and the
- * visit's event sums.
+ * visit's event sums. `form`: how `sev`'s rows carry the dictionary columns (the visit columns then
+ * hold codes too, see CodedValue).
  */
-export function visitsOf(sev: string): string {
+export function visitsOf(sev: string, form: RowForm = 'text'): string {
   const first = 'ord';
-  const props = FIRST_EVENT_VISIT_PROPERTIES.map((p) => `arg_min_null(${p.expr}, ${first}) AS ${p.visitColumn}`).join(',\n    ');
+  const props = FIRST_EVENT_VISIT_PROPERTIES.map((p) => `arg_min_null(${valueExpr(p, form)}, ${first}) AS ${p.visitColumn}`).join(',\n    ');
   const pv = `count(*) FILTER (WHERE "type" = 'pageview')`;
   const bounce = `(${pv} = 1 AND NOT bool_or(interactive))`;
   return `SELECT ${VISIT_KEY},

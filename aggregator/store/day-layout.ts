@@ -8,7 +8,8 @@
 //   cheaply than a string one: bench/micro/duckdb-append.bench.ts appends and commits 100k rows in
 //   315 ms coded against 408 ms as strings (2.5 against 4.3 µs of CPU a row in a dev measurement),
 //   and the apply of rows is what bounds sustained ingest here. The price: queries decode row by row
-//   (raw-partition scans took 1.8–2.6× as long, see the README's Limitations).
+//   (raw-partition scans took 1.8–2.6× as long, see the README's Limitations). The rollups instead
+//   group by the codes themselves and decode only the group keys (Partitions.codedEvents).
 // - 'plain' (files written before coded columns existed): `events` is a table of strings. Such files
 //   stay readable and appendable as they are.
 import { COLUMNS, duckType, eventsTableDDL, type Column } from '../../core/event-contract.js';

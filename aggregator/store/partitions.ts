@@ -6,7 +6,7 @@ import path from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { COLUMNS } from '../../core/event-contract.js';
 import { dayAlias, isDay } from './days.js';
-import { decodedColumns, decodedFrom, dimsDDL, eventRowsDDL, eventsViewDDL, rowsTable, storedType, type DayLayout } from './day-layout.js';
+import { decodedColumns, decodedFrom, dimsDDL, eventRowsDDL, eventsViewDDL, isCoded, rowsTable, storedType, type DayLayout } from './day-layout.js';
 import { DimCodes } from './dim-codes.js';
 
 export interface PartitionInfo {
@@ -132,6 +132,37 @@ export class Partitions {
     if (!p) return undefined;
     if (p.layout === 'plain') return `SELECT rowid AS _pos, * FROM ${p.alias}.main.events WHERE ${where}`;
     return `SELECT r.rowid AS _pos, ${decodedColumns(p.names)} FROM ${decodedFrom(`${p.alias}.main.event_rows`, `${p.alias}.main.dims`)} WHERE ${where}`;
+  }
+
+  /**
+   * positionedEvents for readers that group by the dictionary codes of a coded file (the rollups):
+   * coded columns keep their UINTEGER codes, but for the columns in `decode`, which are given as
+   * strings, and in each column of `asNull` the codes of the listed strings read as NULL. Undefined
+   * when the day has no partition or a plain one (it has no codes). Decode the codes with `dimsOf`'s table.
+   */
+  async codedEvents(
+    day: string,
+    where: string,
+    decode: readonly string[],
+    asNull: Readonly<Record<string, readonly string[]>>,
+  ): Promise<string | undefined> {
+    const p = this.byDay.get(day);
+    if (!p || p.layout !== 'coded') return undefined;
+    const dims = await this.dimsOf(day);
+    const coded = new Set(COLUMNS.filter(isCoded).map((c) => c.name));
+    const cols = p.names.map((n) => {
+      if (!coded.has(n) || decode.includes(n)) return decodedColumns([n]);
+      const nulls = (asNull[n] ?? []).map((v) => dims.find(v)).filter((c) => c !== undefined);
+      return nulls.length > 0 ? `CASE WHEN r."${n}" IN (${nulls.join(', ')}) THEN NULL ELSE r."${n}" END AS "${n}"` : `r."${n}"`;
+    });
+    const from = decode.length > 0 ? decodedFrom(`${p.alias}.main.event_rows`, `${p.alias}.main.dims`) : `${p.alias}.main.event_rows r`;
+    return `SELECT r.rowid AS _pos, ${cols.join(', ')} FROM ${from} WHERE ${where}`;
+  }
+
+  /** A coded day's `dims` table (code → string), qualified; undefined for a plain or missing day. */
+  dimsTableOf(day: string): string | undefined {
+    const p = this.byDay.get(day);
+    return p?.layout === 'coded' ? `${p.alias}.main.dims` : undefined;
   }
 
   /** A coded day's dictionary (loaded once per attach: a rewrite re-attaches and so reloads it). */

@@ -361,6 +361,22 @@ export class Store {
     return sql && `(${sql})`;
   }
 
+  /** See Partitions.codedEvents: as a parenthesized subquery; undefined for a missing or plain day. */
+  async codedEventsOf(
+    day: string,
+    where: string,
+    decode: readonly string[],
+    asNull: Readonly<Record<string, readonly string[]>>,
+  ): Promise<string | undefined> {
+    const sql = await this.parts.codedEvents(day, where, decode, asNull);
+    return sql && `(${sql})`;
+  }
+
+  /** A coded day's dictionary table (code, value), qualified; undefined for a missing or plain day. */
+  dimsTableOf(day: string): string | undefined {
+    return this.parts.dimsTableOf(day);
+  }
+
   /** See Partitions.epochOf: unchanged while the day's rows have only been appended to. */
   partitionEpoch(day: string): number | undefined {
     return this.parts.epochOf(day);
