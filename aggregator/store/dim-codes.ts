@@ -34,11 +34,6 @@ export class DimCodes {
     return this.committed + this.pending.length;
   }
 
-  /** The code `value` has in the file (or pending), without handing out a new one. */
-  find(value: string): number | undefined {
-    return this.codes.get(value);
-  }
-
   private codeOf(value: string): number {
     let code = this.codes.get(value);
     if (code === undefined) {

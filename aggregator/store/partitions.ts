@@ -138,7 +138,7 @@ export class Partitions {
    * positionedEvents for readers that group by the dictionary codes of a coded file (the rollups):
    * coded columns keep their UINTEGER codes, but for the columns in `decode`, which are given as
    * strings, and in each column of `asNull` the codes of the listed strings read as NULL. Undefined
-   * when the day has no partition or a plain one (it has no codes). Decode the codes with `dimsOf`'s table.
+   * when the day has no partition or a plain one (it has no codes). Decode the codes with `dimsTableOf`.
    */
   async codedEvents(
     day: string,
@@ -148,11 +148,18 @@ export class Partitions {
   ): Promise<string | undefined> {
     const p = this.byDay.get(day);
     if (!p || p.layout !== 'coded') return undefined;
-    const dims = await this.dimsOf(day);
+    // Looked up in the file rather than through dimsOf: that would load, and keep for as long as the
+    // day stays attached, the whole dictionary of a day that is only being read.
+    const wanted = [...new Set(Object.values(asNull).flat())];
+    const codeOf = new Map<string, number>();
+    if (wanted.length > 0) {
+      const found = await this.conn.runAndReadAll(`SELECT value, code FROM ${p.alias}.main.dims WHERE value IN (${wanted.map(sqlString).join(', ')})`);
+      for (const [value, code] of found.getRowsJS()) codeOf.set(String(value), Number(code));
+    }
     const coded = new Set(COLUMNS.filter(isCoded).map((c) => c.name));
     const cols = p.names.map((n) => {
       if (!coded.has(n) || decode.includes(n)) return decodedColumns([n]);
-      const nulls = (asNull[n] ?? []).map((v) => dims.find(v)).filter((c) => c !== undefined);
+      const nulls = (asNull[n] ?? []).map((v) => codeOf.get(v)).filter((c) => c !== undefined);
       return nulls.length > 0 ? `CASE WHEN r."${n}" IN (${nulls.join(', ')}) THEN NULL ELSE r."${n}" END AS "${n}"` : `r."${n}"`;
     });
     const from = decode.length > 0 ? decodedFrom(`${p.alias}.main.event_rows`, `${p.alias}.main.dims`) : `${p.alias}.main.event_rows r`;

@@ -7,6 +7,7 @@ import { localDayHour, tzOffsetMs } from '../../../ingest/pipeline/local-time.js
 import { encodeEventBatch } from '../../../ingest/pipeline/arrow-batch.js';
 import type { LogRecord, Store } from '../../../aggregator/store/store.js';
 import { rng } from '../store/generate-events.js';
+import { DIRECT, NOT_SET } from '../../../aggregator/rollups/properties.js';
 
 export interface TrafficSite {
   id: string;
@@ -70,13 +71,22 @@ export function generateSiteDay(site: TrafficSite, day: string, opts: TrafficOpt
     visitors.push(visitor);
     const sessionLess = r() < 0.3;
     const session = sessionLess ? 0n : u64(r);
-    const [source, referrer, channel] = pick(r, SOURCES);
+    let [source, referrer, channel] = pick(r, SOURCES);
     const utmSource = source === 'newsletter' ? 'newsletter' : undefined;
     const campaign = pick(r, UTM_CAMPAIGNS);
     const country = pick(r, COUNTRIES);
-    const device = pick(r, DEVICES);
-    const [browser, browserVersion] = pick(r, BROWSERS);
-    const [os, osVersion] = pick(r, OSES);
+    let device: string | null | undefined = pick(r, DEVICES);
+    let [browser, browserVersion]: (string | null | undefined)[] = [...pick(r, BROWSERS)];
+    let [os, osVersion]: (string | undefined)[] = [...pick(r, OSES)];
+    // Some visitors' labelled fields are missing, empty, or the label itself (all three show as the
+    // label), one way in odd visits and another in even ones, so that a returning visitor can count
+    // under all of them and must still count once. Decided by the visitor and the visit's number, not
+    // drawn, so that the random draws, and so the rest of the traffic, stay as they were.
+    const odd = v % 2 === 1;
+    const kind = Number(visitor % 7n);
+    if (kind === 0) [device, browser, browserVersion] = odd ? [null, NOT_SET, ''] : ['', '', NOT_SET];
+    if (kind === 1) [source, referrer, channel] = odd ? [DIRECT, undefined, NOT_SET] : [undefined, undefined, ''];
+    if (kind === 2) [os, osVersion] = odd ? [NOT_SET, undefined] : [undefined, NOT_SET];
     const host = pick(r, HOSTS);
     let ts = start + Math.floor(r() * (DAY_MS - 600_000));
     const pages = r() < 0.35 ? 1 : 1 + Math.floor(r() * 5);
