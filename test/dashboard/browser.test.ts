@@ -111,6 +111,17 @@ describe('dashboard in Chromium', { timeout: 180_000 }, () => {
     await page.getByRole('button', { name: 'Add goal' }).click();
     await page.getByRole('cell', { name: 'Signup', exact: true }).waitFor();
 
+    // The page's first list of keys is answered before the key is created and arrives after it (as on
+    // a slow network): the list must not lose the new key to that stale answer.
+    const keysUrl = /\/api\/dashboard\/sites\/[^/]+\/keys$/;
+    const created = page.waitForResponse((r) => keysUrl.test(r.url()) && r.request().method() === 'POST');
+    let held = 0;
+    await page.route(keysUrl, async (route) => {
+      if (route.request().method() !== 'GET' || held++ > 0) return route.continue();
+      const stale = await route.fetch();
+      await created;
+      await route.fulfill({ response: stale });
+    });
     await page.getByRole('link', { name: 'Secret keys' }).click();
     await page.waitForURL(/\/settings\/keys$/);
     await page.fill('#key-name', 'billing server');
@@ -118,6 +129,8 @@ describe('dashboard in Chromium', { timeout: 180_000 }, () => {
     const secret = (await page.getByTestId('new-secret-key').textContent())!;
     expect(secret).toMatch(/^bk_live_/);
     await page.getByRole('cell', { name: 'billing server', exact: true }).waitFor();
+    await page.unroute(keysUrl);
+    expect(held).toBeGreaterThan(0);
     page.once('dialog', (d) => void d.accept());
     await page.getByRole('button', { name: /^Revoke key / }).first().click();
     await page.locator('tr.revoked').first().waitFor();

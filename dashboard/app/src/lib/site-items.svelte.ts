@@ -10,6 +10,8 @@ export class SiteItems<T> {
   loadError = $state<string | null>(null);
   busy = $state(false);
   error = $state<string | null>(null);
+  /** Submits so far: a list requested before one of them may not hold its change. */
+  private submits = 0;
 
   /** `url()`: the list's endpoint; `field`: the key of the list in its JSON answer. */
   constructor(
@@ -17,11 +19,21 @@ export class SiteItems<T> {
     private readonly field: string,
   ) {}
 
-  /** (Re)loads the list; an arrow so that it can be handed to onMount and onclick as it is. */
+  /**
+   * (Re)loads the list; an arrow so that it can be handed to onMount and onclick as it is. An answer
+   * to a request sent before a submit ran is asked for again rather than shown: it could be missing
+   * the item the submit added, and would replace the list that holds it.
+   */
   load = async (): Promise<void> => {
     this.loading = true;
     try {
-      this.items = (await auth.json<Record<string, T[]>>(this.url()))[this.field] ?? [];
+      for (;;) {
+        const seen = this.submits;
+        const list = (await auth.json<Record<string, T[]>>(this.url()))[this.field] ?? [];
+        if (seen !== this.submits) continue;
+        this.items = list;
+        break;
+      }
       this.loadError = null;
     } catch (err) {
       this.loadError = (err as Error).message;
@@ -39,6 +51,8 @@ export class SiteItems<T> {
     } catch (err) {
       this.error = (err as ApiError).message;
     } finally {
+      // Failed or not, the server may hold the change.
+      this.submits++;
       this.busy = false;
     }
   }
