@@ -52,6 +52,13 @@ export type RowForm = 'text' | 'codes';
 /** The SQL giving `p`'s value (event scope) or the value its visit takes (visit scope) over rows of `form`. */
 export const valueExpr = (p: Property, form: RowForm): string => (form === 'codes' ? p.coded.expr : p.expr);
 
+/**
+ * What groups and filters by `p` compare over events joined with their visit (matched events) or over
+ * sessionized events beside their visits, of `form`: the visit's column for visit scope, the event's
+ * value otherwise.
+ */
+export const groupExpr = (p: Property, form: RowForm = 'text'): string => (p.scope === 'visit' ? p.visitColumn! : valueExpr(p, form));
+
 /** The code a labelled property's missing value groups under (no dictionary comes near it: codes are dense from 0). */
 export const LABEL_CODE = 4294967295;
 

@@ -16,7 +16,7 @@ import type { Site, Store } from '../store/store.js';
 import { dayString, dayNumber } from '../store/days.js';
 import { firstKeptDay } from '../store/retention.js';
 import { exec } from '../store/values.js';
-import { LABEL_CODE, MISSING_AS_NULL, PROPERTIES, ROLLUP_DECODED, sqlString, valueExpr, type Property, type RowForm } from './properties.js';
+import { LABEL_CODE, MISSING_AS_NULL, PROPERTIES, ROLLUP_DECODED, groupExpr, sqlString, valueExpr, type Property, type RowForm } from './properties.js';
 import { ROLLUPS, ROLLUP_TABLES, ROLLUP_VERSION, SUM_TABLES, rollupDDL, type SumTable } from './schema.js';
 import {
   EVENT_COLUMNS, SUM_COLUMNS, ctaSumsPerDay, eventSumsPerDay, propsRows, sessionizedEvents, sumsPerHour, visitSumsPerDay, visitsOf,
@@ -41,11 +41,6 @@ const inList = (ids: readonly string[]): string => ids.map(sqlString).join(', ')
 
 /** The rollup state of `day`'s sites: what each one's rollup was computed from (schema.ts). */
 const stateOf = (day: string): string => `(SELECT site_id, rows, upto, id_sum FROM ${ROLLUPS}.main.state WHERE day = ${sqlString(day)}::DATE)`;
-
-/** The group expression of a property over sessionized events of `form` (a visit column for visit scope). */
-function groupOf(p: Property, form: RowForm): string {
-  return p.scope === 'visit' ? p.visitColumn! : valueExpr(p, form);
-}
 
 function syncDir(dir: string): void {
   const fd = fs.openSync(dir, 'r');
@@ -317,18 +312,22 @@ export class Rollups {
    * and only the group keys are decoded at the end (sumSelects).
    */
   private async computeSums(conn: DuckDBConnection, days: readonly string[], incremental: boolean, form: RowForm): Promise<void> {
-    const rowsOf = async (day: string, where: string): Promise<string> =>
-      (form === 'codes' ? await this.store.codedEventsOf(day, where, ROLLUP_DECODED, MISSING_AS_NULL) : this.store.positionedEventsOf(day, where))!;
+    // Each day's rows, given a filter (for codes, their reader is made once per refresh).
+    const rowsOf = new Map<string, (where: string) => string>();
+    for (const d of days) {
+      const coded = form === 'codes' ? await this.store.codedEventsOf(d, ROLLUP_DECODED, MISSING_AS_NULL) : undefined;
+      rowsOf.set(d, coded ?? ((where) => this.store.positionedEventsOf(d, where)!));
+    }
     // The day's events, narrowed before they are decoded (by day, since every row of a day file has
     // that day); the joins below then pick the exact pairs and visitors.
-    const rel = async (where: (day: string) => string): Promise<string> =>
-      `(${(await Promise.all(days.map(async (d) => `SELECT * FROM ${await rowsOf(d, where(`${sqlString(d)}::DATE`))}`))).join(' UNION ALL BY NAME ')})`;
+    const rel = (where: (day: string) => string): string =>
+      `(${days.map((d) => `SELECT * FROM ${rowsOf.get(d)!(where(`${sqlString(d)}::DATE`))}`).join(' UNION ALL BY NAME ')})`;
     const inPlan = (alias: string, mode: string): string =>
       `SEMI JOIN (SELECT site_id, day FROM rollup_plan WHERE mode = '${mode}') p ON ${alias}.site_id = p.site_id AND ${alias}.day = p.day`;
     const ofAffected = 'SEMI JOIN rollup_aff a ON e.site_id = a.site_id AND e.day = a.day AND e.visitor_id = a.visitor_id';
     const ofAffectedVisitors = (day: string): string => `visitor_id IN (SELECT visitor_id FROM rollup_aff WHERE day = ${day})`;
     if (incremental) {
-      const added = await rel((day) => `rowid >= (SELECT coalesce(min(cut), 0) FROM rollup_plan WHERE mode = 'incr' AND day = ${day})`);
+      const added = rel((day) => `rowid >= (SELECT coalesce(min(cut), 0) FROM rollup_plan WHERE mode = 'incr' AND day = ${day})`);
       await conn.run(`CREATE OR REPLACE TEMP TABLE rollup_aff AS
         SELECT DISTINCT e.site_id, e.day, e.visitor_id FROM ${added} e JOIN rollup_plan c ON e.site_id = c.site_id AND e.day = c.day
         WHERE c.mode = 'incr' AND e._pos >= c.cut`);
@@ -337,7 +336,7 @@ export class Rollups {
       // the whole day, which on a big day costs more than the rest of the refresh.
       await conn.run(`CREATE OR REPLACE TEMP TABLE rollup_span AS
         SELECT e.site_id, e.day, min(e._pos) AS first_pos, count(*) FILTER (WHERE e._pos < c.cut) AS earlier
-        FROM ${await rel(ofAffectedVisitors)} e JOIN rollup_plan c ON e.site_id = c.site_id AND e.day = c.day
+        FROM ${rel(ofAffectedVisitors)} e JOIN rollup_plan c ON e.site_id = c.site_id AND e.day = c.day
         ${ofAffected} WHERE c.mode = 'incr' GROUP BY ALL`);
       // The incremental way reads the new rows' visitors' earlier rows twice (their sums before and
       // after): when those are over half the pair's rows (a few visitors send most of the traffic),
@@ -347,13 +346,13 @@ export class Rollups {
       await conn.run(`DELETE FROM rollup_aff a USING rollup_plan p WHERE a.site_id = p.site_id AND a.day = p.day AND p.mode = 'full'`);
     }
     // Exact already: a day file holds only its day, so the site filter picks the 'full' pairs.
-    const whole = await rel((day) => `site_id IN (SELECT site_id FROM rollup_plan WHERE mode = 'full' AND day = ${day})`);
+    const whole = rel((day) => `site_id IN (SELECT site_id FROM rollup_plan WHERE mode = 'full' AND day = ${day})`);
     const sources: string[] = [];
     if ((await exec(conn, `SELECT 1 FROM rollup_plan WHERE mode = 'full' LIMIT 1`)).length > 0) sources.push(`SELECT * FROM ${whole}`);
     if (incremental) {
       // Their rows (the columns stats need), read once: the sessionizing below reads its source twice,
       // before and after twice over.
-      const affected = await rel((day) => `rowid >= (SELECT coalesce(min(x.first_pos), 0) FROM rollup_span x JOIN rollup_plan p USING (site_id, day)
+      const affected = rel((day) => `rowid >= (SELECT coalesce(min(x.first_pos), 0) FROM rollup_span x JOIN rollup_plan p USING (site_id, day)
         WHERE p.mode = 'incr' AND x.day = ${day}) AND ${ofAffectedVisitors(day)}`);
       await conn.run(`CREATE OR REPLACE TEMP TABLE rollup_rows AS SELECT e._pos, ${EVENT_COLUMNS.map((c) => `e."${c}"`).join(', ')} FROM ${affected} e ${ofAffected}`);
       sources.push('SELECT * FROM rollup_rows');
@@ -447,7 +446,7 @@ const keyText = (as: string, d: string): string =>
 function sumSelects(sev: string, vis: string, form: RowForm, dict: string): Record<SumTable, string> {
   const arms = PROPERTIES.map((p) => {
     const from = p.scope === 'visit'
-      ? visitSumsPerDay(vis, groupOf(p, form), p.parent ? groupOf(p.parent, form) : 'NULL')
+      ? visitSumsPerDay(vis, groupExpr(p, form), p.parent ? groupExpr(p.parent, form) : 'NULL')
       : eventSumsPerDay(sev, vis, valueExpr(p, form));
     return `SELECT site_id, day, ${sqlString(p.name)} AS property, ${keyColumns('g', 'value', p, form)}, ${keyColumns('g_parent', 'parent', p.parent, form)}, ${SUMS}
       FROM (${from})`;

@@ -2,7 +2,7 @@
 // filters with AND, `|` lists alternatives, `*` is a wildcard in `==` / `!=` values, `~` / `!~` mean
 // contains / does not contain, and a backslash escapes `|`, `;` or itself. Each filter becomes a SQL
 // predicate over one matched event row, which carries its visit's columns too.
-import { propertyByName, sqlString, type Property } from '../rollups/properties.js';
+import { groupExpr, propertyByName, sqlString, type Property } from '../rollups/properties.js';
 import { StatsError } from './stats-error.js';
 
 export type FilterOp = 'is' | 'is_not' | 'contains' | 'not_contains';
@@ -74,17 +74,12 @@ function goalMatch(goalExpr: string, v: string, contains: boolean): string {
   return contains ? `contains(${goalExpr}, ${sqlString(v)})` : isMatch(goalExpr, v);
 }
 
-/** The column or expression a filter compares, over matched event rows. */
-export function filterTarget(p: Property): string {
-  return p.scope === 'visit' ? p.visitColumn! : p.expr;
-}
-
 /**
  * SQL predicate of one filter (never NULL: a missing value is "not equal" and "does not contain").
  * `target` defaults to the property's value on a matched event row; rollup rows pass their `value`
  * column (and never hold a pageview goal).
  */
-export function filterSql(f: Filter, target = filterTarget(f.property), rollupRows = false): string {
+export function filterSql(f: Filter, target = groupExpr(f.property), rollupRows = false): string {
   const contains = f.op === 'contains' || f.op === 'not_contains';
   const one = (v: string): string => {
     if (f.property.name === 'event:goal' && rollupRows && v.startsWith('Visit ')) return 'false';

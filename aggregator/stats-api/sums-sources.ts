@@ -3,12 +3,12 @@
 // computed with. Both sources answer every shape (total, per day, per hour, per property value, CTAs)
 // with the same numbers; `plan` picks one.
 import type { Store } from '../store/store.js';
-import { sqlString, type Property } from '../rollups/properties.js';
+import { groupExpr, sqlString, type Property } from '../rollups/properties.js';
 import { ROLLUPS } from '../rollups/schema.js';
 import {
   SUM_COLUMNS, ctaSumsPerDay, matchedEvents, sessionizedEvents, sumsPerDay, sumsPerHour, visitsOf,
 } from '../rollups/visit-sql.js';
-import { filterSql, filterTarget, filtersOnlyOn, filtersSql, rollupFilter, type Filter } from './filters.js';
+import { filterSql, filtersOnlyOn, filtersSql, rollupFilter, type Filter } from './filters.js';
 import { sumsOf, type Sums } from './metrics.js';
 import { hourLabel, type DayRange } from './periods.js';
 
@@ -174,9 +174,9 @@ export class RawSource implements SumsSource {
     if (opts.values?.length === 0) return [];
     const params = this.params(q);
     if (opts.values) params.push([...opts.values]);
-    const parent = p.parent ? filterTarget(p.parent) : 'NULL';
+    const parent = p.parent ? groupExpr(p.parent) : 'NULL';
     const sql = `${this.ctes(q)} SELECT * FROM (
-        SELECT g AS value, g_parent AS parent, ${SUM_SELECT} FROM (${sumsPerDay('m', filterTarget(p), parent)}) GROUP BY g, g_parent
+        SELECT g AS value, g_parent AS parent, ${SUM_SELECT} FROM (${sumsPerDay('m', groupExpr(p), parent)}) GROUP BY g, g_parent
       )${groupTail(opts)}`;
     return toRows(await this.store.query(sql, params));
   }

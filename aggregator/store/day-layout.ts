@@ -22,6 +22,9 @@ export type DayLayout = 'coded' | 'plain';
  */
 export const isCoded = (col: Column): boolean => col.kind === 'dict' && col.name !== 'site_id';
 
+/** The names of the columns isCoded holds for. */
+export const CODED_NAMES: ReadonlySet<string> = new Set(COLUMNS.filter(isCoded).map((c) => c.name));
+
 /** The column's type in a file of the layout. */
 export function storedType(col: Column, layout: DayLayout): string {
   return layout === 'coded' && isCoded(col) ? 'UINTEGER' : duckType(col.kind);
@@ -54,8 +57,7 @@ export function eventsViewDDL(alias: string, names: readonly string[]): string {
  * over `decodedFrom(rows, dims)`, whose row alias is `r`.
  */
 export function decodedColumns(names: readonly string[]): string {
-  const coded = new Set(COLUMNS.filter(isCoded).map((c) => c.name));
-  return names.map((n) => (coded.has(n) ? `d.v[r."${n}" + 1] AS "${n}"` : `r."${n}"`)).join(', ');
+  return names.map((n) => (CODED_NAMES.has(n) ? `d.v[r."${n}" + 1] AS "${n}"` : `r."${n}"`)).join(', ');
 }
 
 /** The FROM clause decodedColumns reads: the row table `rows` as `r`, beside its dictionary `dims` as a list. */

@@ -6,7 +6,7 @@ import path from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { COLUMNS } from '../../core/event-contract.js';
 import { dayAlias, isDay } from './days.js';
-import { decodedColumns, decodedFrom, dimsDDL, eventRowsDDL, eventsViewDDL, isCoded, rowsTable, storedType, type DayLayout } from './day-layout.js';
+import { CODED_NAMES, decodedColumns, decodedFrom, dimsDDL, eventRowsDDL, eventsViewDDL, rowsTable, storedType, type DayLayout } from './day-layout.js';
 import { DimCodes } from './dim-codes.js';
 
 export interface PartitionInfo {
@@ -135,17 +135,18 @@ export class Partitions {
   }
 
   /**
-   * positionedEvents for readers that group by the dictionary codes of a coded file (the rollups):
-   * coded columns keep their UINTEGER codes, but for the columns in `decode`, which are given as
-   * strings, and in each column of `asNull` the codes of the listed strings read as NULL. Undefined
-   * when the day has no partition or a plain one (it has no codes). Decode the codes with `dimsTableOf`.
+   * positionedEvents (as a function of its `where`) for readers that group by the dictionary codes of
+   * a coded file (the rollups): coded columns keep their UINTEGER codes, but for the columns in
+   * `decode`, which are given as strings, and in each column of `asNull` the codes of the listed
+   * strings read as NULL. Undefined when the day has no partition or a plain one (it has no codes).
+   * Decode the codes with `dimsTableOf`. The codes are looked up once, here: use the function only
+   * while no rewrite can replace the file (inside the writer).
    */
   async codedEvents(
     day: string,
-    where: string,
     decode: readonly string[],
     asNull: Readonly<Record<string, readonly string[]>>,
-  ): Promise<string | undefined> {
+  ): Promise<((where: string) => string) | undefined> {
     const p = this.byDay.get(day);
     if (!p || p.layout !== 'coded') return undefined;
     // Looked up in the file rather than through dimsOf: that would load, and keep for as long as the
@@ -156,14 +157,13 @@ export class Partitions {
       const found = await this.conn.runAndReadAll(`SELECT value, code FROM ${p.alias}.main.dims WHERE value IN (${wanted.map(sqlString).join(', ')})`);
       for (const [value, code] of found.getRowsJS()) codeOf.set(String(value), Number(code));
     }
-    const coded = new Set(COLUMNS.filter(isCoded).map((c) => c.name));
     const cols = p.names.map((n) => {
-      if (!coded.has(n) || decode.includes(n)) return decodedColumns([n]);
+      if (!CODED_NAMES.has(n) || decode.includes(n)) return decodedColumns([n]);
       const nulls = (asNull[n] ?? []).map((v) => codeOf.get(v)).filter((c) => c !== undefined);
       return nulls.length > 0 ? `CASE WHEN r."${n}" IN (${nulls.join(', ')}) THEN NULL ELSE r."${n}" END AS "${n}"` : `r."${n}"`;
     });
     const from = decode.length > 0 ? decodedFrom(`${p.alias}.main.event_rows`, `${p.alias}.main.dims`) : `${p.alias}.main.event_rows r`;
-    return `SELECT r.rowid AS _pos, ${cols.join(', ')} FROM ${from} WHERE ${where}`;
+    return (where) => `SELECT r.rowid AS _pos, ${cols.join(', ')} FROM ${from} WHERE ${where}`;
   }
 
   /** A coded day's `dims` table (code → string), qualified; undefined for a plain or missing day. */

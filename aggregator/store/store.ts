@@ -361,15 +361,10 @@ export class Store {
     return sql && `(${sql})`;
   }
 
-  /** See Partitions.codedEvents: as a parenthesized subquery; undefined for a missing or plain day. */
-  async codedEventsOf(
-    day: string,
-    where: string,
-    decode: readonly string[],
-    asNull: Readonly<Record<string, readonly string[]>>,
-  ): Promise<string | undefined> {
-    const sql = await this.parts.codedEvents(day, where, decode, asNull);
-    return sql && `(${sql})`;
+  /** See Partitions.codedEvents: each SELECT as a parenthesized subquery; undefined for a missing or plain day. */
+  async codedEventsOf(day: string, decode: readonly string[], asNull: Readonly<Record<string, readonly string[]>>): Promise<((where: string) => string) | undefined> {
+    const select = await this.parts.codedEvents(day, decode, asNull);
+    return select && ((where) => `(${select(where)})`);
   }
 
   /** A coded day's dictionary table (code, value), qualified; undefined for a missing or plain day. */
