@@ -36,6 +36,8 @@ export interface RunStats {
   peakInFlight?: number;
   /** Paced run: the bucket bound (ms) under which 99 % of the server's beaconry_ack_latency_seconds fell. */
   serverP99?: number;
+  /** Paced run: the load generator's own event-loop delay (p99, max) and longest GC pause, ms (PacedResult.client). */
+  client?: { loopP99: number; loopMax: number; gcMax: number };
   /** Beaconry: the server's CPU (all threads; its main thread) per row it stored, in µs, from /proc. */
   cpuMicrosPerRow?: number;
   mainThreadMicrosPerRow?: number;
@@ -104,7 +106,7 @@ function fire(port: number, reqs: GeneratedRequest[], opts: { duration: number; 
 }
 
 function med(runs: RunStats[]): RunStats {
-  const pick = (k: Exclude<keyof RunStats, 'p999' | 'peakInFlight' | 'serverP99' | 'appliedPerSec' | 'cpuMicrosPerRow' | 'mainThreadMicrosPerRow'>) => median(runs.map((r) => r[k]));
+  const pick = (k: Exclude<keyof RunStats, 'p999' | 'peakInFlight' | 'serverP99' | 'client' | 'appliedPerSec' | 'cpuMicrosPerRow' | 'mainThreadMicrosPerRow'>) => median(runs.map((r) => r[k]));
   const applied = runs.flatMap((r) => (r.appliedPerSec === undefined ? [] : [r.appliedPerSec]));
   const cpu = runs.flatMap((r) => (r.cpuMicrosPerRow === undefined ? [] : [r]));
   return {
@@ -251,10 +253,11 @@ export async function runIngestBench(opts: { duration?: number; repeats?: number
       requestsPerSec: half.requestsPerSec, eventsPerSec: half.requestsPerSec * 50, p50: half.p50, p99: half.p99, p999: half.p999,
       non2xx: half.non2xx, errors: half.errors, acked: half.ok * 50, peakInFlight: half.peakInFlight,
       serverP99: histogramQuantileBound(ackBefore, ackAfter, 0.99) * 1000,
+      client: half.client,
       ...cpuPerRow(cpuBefore, cpuAfter, rowsHalf),
     };
     halfRuns.push(run);
-    process.stderr.write(`  Beaconry at half load: p50 ${run.p50} ms, p99 ${run.p99} ms (server ack p99 ≤ ${run.serverP99} ms), ${run.cpuMicrosPerRow!.toFixed(1)} µs CPU per stored row\n`);
+    process.stderr.write(`  Beaconry at half load: p50 ${run.p50} ms, p99 ${run.p99} ms (server ack p99 ≤ ${run.serverP99} ms; client loop delay p99 ${run.client!.loopP99} / max ${run.client!.loopMax} ms), ${run.cpuMicrosPerRow!.toFixed(1)} µs CPU per stored row\n`);
   }
   // Like every other target, the median of the runs: one 10 s run's p99 is its worst 1 % of requests,
   // which one stall of the 2 shared cores decides.
@@ -264,6 +267,11 @@ export async function runIngestBench(opts: { duration?: number; repeats?: number
     p999: median(halfRuns.map((r) => r.p999!)),
     peakInFlight: Math.max(...halfRuns.map((r) => r.peakInFlight!)),
     serverP99: median(halfRuns.map((r) => r.serverP99!)),
+    client: {
+      loopP99: median(halfRuns.map((r) => r.client!.loopP99)),
+      loopMax: Math.max(...halfRuns.map((r) => r.client!.loopMax)),
+      gcMax: Math.max(...halfRuns.map((r) => r.client!.gcMax)),
+    },
   };
   const acked = ackedTotal + report.targets['Beaconry (durable, end to end)']!.runs.reduce((n, r) => n + r.acked, 0)
     + manyRuns.reduce((n, r) => n + r.acked, 0) + halfRuns.reduce((n, r) => n + r.acked, 0);

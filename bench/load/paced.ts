@@ -15,6 +15,7 @@
 // per real one. Measured here, that reported p99 ≈ 320 ms at half load while the server's own
 // beaconry_ack_latency_seconds histogram had 99 % of answers under 100 ms.
 import http from 'node:http';
+import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import { visitorAddress, type GeneratedRequest } from './batches.js';
 import { percentile } from '../machine.js';
 
@@ -34,6 +35,12 @@ export interface PacedResult {
   p99: number;
   p999: number;
   max: number;
+  /**
+   * The load generator's own delays over the run, in ms: how late its event loop ran (p99, max) and
+   * its longest garbage-collection pause. It shares the cores with the server, and a request it sends
+   * late is charged to the server; these say how much of a tail could be the client's.
+   */
+  client: { loopP99: number; loopMax: number; gcMax: number };
 }
 
 export async function paced(
@@ -58,6 +65,13 @@ export async function paced(
   let inFlight = 0;
   let peakInFlight = 0;
   const start = performance.now() + 5;
+  const loop = monitorEventLoopDelay({ resolution: 1 });
+  loop.enable();
+  let gcMax = 0;
+  const gc = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) gcMax = Math.max(gcMax, e.duration);
+  });
+  gc.observe({ entryTypes: ['gc'] });
 
   const fire = (i: number): void => {
     const scheduled = start + i * intervalMs;
@@ -101,8 +115,14 @@ export async function paced(
   clearTimeout(timeout);
   const elapsed = (performance.now() - start) / 1000;
   agent.destroy();
+  loop.disable();
+  gc.disconnect();
 
   const sorted = latencies.slice(0, done).sort();
   const pct = (p: number): number => Math.round(percentile(sorted, p) * 10) / 10;
-  return { sent: total, ok, non2xx, errors, requestsPerSec: ok / elapsed, peakInFlight, p50: pct(50), p99: pct(99), p999: pct(99.9), max: pct(100) };
+  const ms = (ns: number): number => Math.round(ns / 1e5) / 10;
+  return {
+    sent: total, ok, non2xx, errors, requestsPerSec: ok / elapsed, peakInFlight, p50: pct(50), p99: pct(99), p999: pct(99.9), max: pct(100),
+    client: { loopP99: ms(loop.percentile(99)), loopMax: ms(loop.max), gcMax: Math.round(gcMax * 10) / 10 },
+  };
 }
