@@ -119,10 +119,11 @@ export async function paced(
   gc.disconnect();
 
   const sorted = latencies.slice(0, done).sort();
-  const pct = (p: number): number => Math.round(percentile(sorted, p) * 10) / 10;
-  const ms = (ns: number): number => Math.round(ns / 1e5) / 10;
+  const tenths = (ms: number): number => Math.round(ms * 10) / 10;
+  const pct = (p: number): number => tenths(percentile(sorted, p));
   return {
     sent: total, ok, non2xx, errors, requestsPerSec: ok / elapsed, peakInFlight, p50: pct(50), p99: pct(99), p999: pct(99.9), max: pct(100),
-    client: { loopP99: ms(loop.percentile(99)), loopMax: ms(loop.max), gcMax: Math.round(gcMax * 10) / 10 },
+    // The loop's histogram is in nanoseconds.
+    client: { loopP99: tenths(loop.percentile(99) / 1e6), loopMax: tenths(loop.max / 1e6), gcMax: tenths(gcMax) },
   };
 }
